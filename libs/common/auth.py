@@ -1,0 +1,138 @@
+"""API keys, principals, and the gateway's signature on every call it forwards to a service."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from libs.common.errors import Forbidden, Unauthorized
+from libs.common.settings import Settings, get_settings
+
+KEY_PREFIX = "dx_"
+SIGNATURE_MAX_AGE_SECONDS = 300
+
+PRINCIPAL_HEADER = "x-dx-principal"
+SIGNED_AT_HEADER = "x-dx-signed-at"
+SIGNATURE_HEADER = "x-dx-signature"
+REQUEST_ID_HEADER = "x-request-id"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    AGENCY = "agency"
+    READER = "reader"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's role, its agency for agency keys, and the key's id."""
+
+    role: Role
+    key_id: str
+    agency: str | None = None
+
+    def header(self) -> str:
+        """The compact form forwarded to services."""
+        return f"{self.role.value};{self.agency or ''};{self.key_id}"
+
+    @classmethod
+    def from_header(cls, value: str) -> Principal:
+        """Parse the forwarded form; raises ``ValueError`` on a malformed one."""
+        role, agency, key_id = value.split(";")
+        return cls(role=Role(role), key_id=key_id, agency=agency or None)
+
+
+def new_api_key() -> tuple[str, str]:
+    """A fresh key and its public id: the key is shown once, only its hash is stored."""
+    key_id = secrets.token_hex(6)
+    return key_id, f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
+
+
+def hash_api_key(key: str) -> str:
+    """The stored form of a key (keys are 256-bit random, so a plain digest suffices)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def key_id_of(key: str) -> str | None:
+    """The public id embedded in a key, or None if it is not one of ours."""
+    if not key.startswith(KEY_PREFIX):
+        return None
+    parts = key[len(KEY_PREFIX) :].split("_", 1)
+    return parts[0] if len(parts) == 2 and parts[0] else None
+
+
+def _signature(
+    secret: str, *, signed_at: str, method: str, target: str, principal: str, body: bytes
+) -> str:
+    message = "\n".join(
+        [signed_at, method.upper(), target, principal, hashlib.sha256(body).hexdigest()]
+    )
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def sign_request(
+    secret: str, *, method: str, target: str, principal: Principal, body: bytes
+) -> dict[str, str]:
+    """Headers proving the gateway authenticated ``principal`` for this exact request."""
+    signed_at = str(int(time.time()))
+    header = principal.header()
+    return {
+        PRINCIPAL_HEADER: header,
+        SIGNED_AT_HEADER: signed_at,
+        SIGNATURE_HEADER: _signature(
+            secret, signed_at=signed_at, method=method, target=target, principal=header, body=body
+        ),
+    }
+
+
+async def signed_principal(
+    request: Request, settings: Annotated[Settings, Depends(get_settings)]
+) -> Principal:
+    """The caller, as the gateway vouched for it; 401 for anything not signed by the gateway."""
+    header = request.headers.get(PRINCIPAL_HEADER)
+    signed_at = request.headers.get(SIGNED_AT_HEADER, "")
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    if not header or not signed_at.isdigit() or not signature:
+        raise Unauthorized("Services accept only calls forwarded by the gateway")
+    if abs(time.time() - int(signed_at)) > SIGNATURE_MAX_AGE_SECONDS:
+        raise Unauthorized("The gateway signature has expired")
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    expected = _signature(
+        settings.internal_secret.get_secret_value(),
+        signed_at=signed_at,
+        method=request.method,
+        target=target,
+        principal=header,
+        body=await request.body(),
+    )
+    if not hmac.compare_digest(expected, signature):
+        raise Unauthorized("The gateway signature does not match the request")
+    try:
+        return Principal.from_header(header)
+    except ValueError as error:
+        raise Unauthorized("Malformed principal") from error
+
+
+PrincipalDep = Annotated[Principal, Depends(signed_principal)]
+
+
+def require_admin(principal: Principal) -> None:
+    """403 unless the caller holds an admin key."""
+    if principal.role is not Role.ADMIN:
+        raise Forbidden("This operation needs an admin key")
+
+
+def require_agency_access(principal: Principal, agency: str) -> None:
+    """403 unless the caller is admin or the agency itself."""
+    if principal.role is Role.ADMIN:
+        return
+    if principal.role is Role.AGENCY and principal.agency == agency:
+        return
+    raise Forbidden(f"This key may not act for agency {agency}")

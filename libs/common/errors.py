@@ -1,0 +1,165 @@
+"""RFC 9457 problem details: one error base, one renderer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://dx-tracker.gov.vn/problems/"
+
+log = logging.getLogger(__name__)
+
+
+class ProblemItem(BaseModel):
+    """One thing wrong with the input: where (``loc``, with the row for batches) and what."""
+
+    loc: list[str | int]
+    msg: str
+
+
+class Problem(BaseModel):
+    """The body of every error response."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[ProblemItem] | None = None
+
+
+class ProblemError(Exception):
+    """A business error with a real status code; rendered as problem+json."""
+
+    status: int = 400
+    slug: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[ProblemItem] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors) if errors is not None else None
+        self.headers = headers or {}
+
+    def to_problem(self, instance: str | None = None) -> Problem:
+        """The problem document for this error."""
+        return Problem(
+            type=PROBLEM_BASE + self.slug,
+            title=self.title,
+            status=self.status,
+            detail=self.detail,
+            instance=instance,
+            errors=self.errors,
+        )
+
+
+class Unauthorized(ProblemError):
+    status, slug, title = 401, "unauthorized", "Missing or invalid API key"
+
+
+class Forbidden(ProblemError):
+    status, slug, title = 403, "forbidden", "Not allowed for this key"
+
+
+class NotFound(ProblemError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(ProblemError):
+    status, slug, title = 409, "conflict", "Conflicts with the current state"
+
+
+class PayloadTooLarge(ProblemError):
+    status, slug, title = 413, "payload-too-large", "Request too large"
+
+
+class InvalidInput(ProblemError):
+    status, slug, title = 422, "validation", "The input is not valid"
+
+
+class RateLimited(ProblemError):
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+
+class ServiceUnavailable(ProblemError):
+    status, slug, title = 503, "unavailable", "A backing service is unavailable"
+
+
+def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
+    """Render a problem document with its media type."""
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def validation_items(errors: Sequence[Any]) -> list[ProblemItem]:
+    """Turn pydantic/FastAPI error dicts into problem items."""
+    items = []
+    for error in errors:
+        loc = [part for part in error.get("loc", ()) if part != "body"] or ["body"]
+        items.append(
+            ProblemItem(
+                loc=[p if isinstance(p, int) else str(p) for p in loc],
+                msg=str(error.get("msg", "invalid")),
+            )
+        )
+    return items
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Make every error of the app a problem+json response; a 500 is a logged bug."""
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProblemError)
+        return problem_response(exc.to_problem(request.url.path), exc.headers)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        error = InvalidInput(
+            "The request does not match the schema", errors=validation_items(exc.errors())
+        )
+        return problem_response(error.to_problem(request.url.path))
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        problem = Problem(
+            type=PROBLEM_BASE + f"http-{exc.status_code}",
+            title=str(exc.detail),
+            status=exc.status_code,
+            detail=str(exc.detail),
+            instance=request.url.path,
+        )
+        return problem_response(problem, dict(exc.headers or {}))
+
+    async def on_crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        problem = Problem(
+            type=PROBLEM_BASE + "internal",
+            title="Internal error",
+            status=500,
+            detail="The server failed; the error was logged with the request id",
+            instance=request.url.path,
+        )
+        return problem_response(problem)
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_crash)

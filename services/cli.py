@@ -1,0 +1,88 @@
+"""The ``dx`` command: run the platform, serve one service, migrate, manage keys."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from libs.common.auth import Role
+from libs.common.db import Database
+from libs.common.logs import configure_logging
+from libs.common.settings import SERVICES, get_settings
+from services import platform
+from services.gateway import keys
+
+app = typer.Typer(help="DX Tracker: national digital-transformation indicators.",
+                  no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+SERVABLE = ("gateway", *SERVICES)
+
+
+def _serve(application: object, *, service: str) -> None:
+    settings = get_settings()
+    configure_logging(service=service, level=settings.log_level, as_json=settings.log_json)
+    uvicorn.run(application,  # type: ignore[arg-type]
+                host=settings.host, port=settings.port, log_config=None,
+                proxy_headers=True, access_log=False)
+
+
+@app.command()
+def run() -> None:
+    """Run the whole platform in this process (SQLite, in-process bus, mail to files)."""
+    settings = get_settings()
+    configure_logging(service="dx", level=settings.log_level, as_json=settings.log_json)
+    platform.migrate(settings)
+    _serve(platform.embedded_app(settings), service="dx")
+
+
+@app.command()
+def serve(service: Annotated[str, typer.Argument(help=" | ".join(SERVABLE))]) -> None:
+    """Run one service of the cluster (PostgreSQL and Kafka by default)."""
+    if service not in SERVABLE:
+        raise typer.BadParameter(f"choose one of {', '.join(SERVABLE)}")
+    _serve(platform.cluster_app(service, get_settings()), service=service)
+
+
+@app.command()
+def migrate(
+    service: Annotated[list[str] | None, typer.Option(help="Only these services")] = None,
+) -> None:
+    """Apply database migrations (every service's, or the ones named)."""
+    chosen = tuple(service) if service else platform.MIGRATED
+    unknown = set(chosen) - set(platform.MIGRATED)
+    if unknown:
+        raise typer.BadParameter(f"unknown services: {', '.join(sorted(unknown))}")
+    platform.migrate(get_settings(), chosen)
+    typer.echo(f"migrated: {', '.join(chosen)}")
+
+
+@keys_app.command("create")
+def create_key(
+    role: Annotated[Role, typer.Option(help="admin, agency or reader")],
+    label: Annotated[str, typer.Option(help="Who or what uses the key")],
+    agency: Annotated[str | None, typer.Option(help="The agency code of an agency key")] = None,
+    rate_limit_per_minute: Annotated[int | None, typer.Option(help="0 = unlimited")] = None,
+) -> None:
+    """Issue an API key and print it (only its digest is stored)."""
+    settings = get_settings()
+    platform.migrate(settings, ("gateway",))
+    request = keys.KeyRequest(role=role, agency=agency, label=label,
+                              rate_limit_per_minute=rate_limit_per_minute)
+
+    async def issue() -> keys.IssuedKey:
+        db = Database(settings.database_url_for("gateway"), schema=settings.schema_for("gateway"))
+        try:
+            async with db.transaction() as session:
+                return await keys.create_key(session, request)
+        finally:
+            await db.dispose()
+
+    issued = asyncio.run(issue())
+    typer.echo(issued.key)
+    typer.echo(f"key id {issued.key_id}, role {issued.role.value}"
+               + (f", agency {issued.agency}" if issued.agency else ""), err=True)

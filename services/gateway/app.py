@@ -1,0 +1,211 @@
+"""The gateway: the one public entry. Authenticates, limits, and routes to the services."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from libs.common.auth import Principal, Role, require_admin
+from libs.common.db import Database
+from libs.common.errors import Forbidden, PayloadTooLarge, RateLimited, install_problem_handlers
+from libs.common.http import RequestContextMiddleware
+from libs.common.metrics import metrics_router
+from libs.common.settings import Settings
+from services.gateway import keys
+from services.gateway.openapi import merged_openapi
+from services.gateway.ratelimit import RateLimiter
+from services.gateway.routing import Upstreams
+
+Hook = Callable[[], Awaitable[None]]
+
+
+class Gateway:
+    """The gateway's state: its key store, rate limiter and the services behind it."""
+
+    def __init__(self, settings: Settings, upstreams: Upstreams) -> None:
+        self.settings = settings
+        self.db = Database(
+            settings.database_url_for("gateway"), schema=settings.schema_for("gateway")
+        )
+        token = settings.bootstrap_admin_token
+        self.authenticator = keys.Authenticator(
+            self.db,
+            bootstrap_token=token.get_secret_value() if token else None,
+            default_rate_limit=settings.rate_limit_per_minute,
+        )
+        self.limiter = RateLimiter()
+        self.upstreams = upstreams
+        self._openapi: dict[str, Any] | None = None
+        self._openapi_lock = asyncio.Lock()
+
+    async def admit(self, request: Request) -> Principal:
+        """Authenticate the caller and spend one request of its budget."""
+        caller = await self.authenticator.authenticate(request.headers.get("authorization"))
+        wait = self.limiter.check(caller.principal.key_id, caller.rate_limit_per_minute)
+        if wait:
+            raise RateLimited(
+                "The key's request budget is spent; retry later",
+                headers={"Retry-After": RateLimiter.retry_after_header(wait)},
+            )
+        return caller.principal
+
+    async def read_body(self, request: Request) -> bytes:
+        """The request body, refused past the configured size without reading it all."""
+        limit = self.settings.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"The body exceeds {limit} bytes")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"The body exceeds {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def openapi(self, own: dict[str, Any]) -> dict[str, Any]:
+        """The merged OpenAPI document, built once."""
+        async with self._openapi_lock:
+            if self._openapi is None:
+                self._openapi = await merged_openapi(own, self.upstreams)
+            return self._openapi
+
+
+def gateway_of(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+GatewayDep = Annotated[Gateway, Depends(gateway_of)]
+
+
+async def admitted(request: Request, gateway: GatewayDep) -> Principal:
+    """Dependency: the authenticated caller of a gateway-served endpoint."""
+    return await gateway.admit(request)
+
+
+AdmittedDep = Annotated[Principal, Depends(admitted)]
+
+
+def keys_router() -> APIRouter:
+    router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
+
+    @router.post("", status_code=201, response_model=keys.IssuedKey)
+    async def create_key(
+        body: keys.KeyRequest, principal: AdmittedDep, gateway: GatewayDep
+    ) -> keys.IssuedKey:
+        """Issue an API key (admin); the key is in this response only."""
+        require_admin(principal)
+        async with gateway.db.transaction() as session:
+            return await keys.create_key(session, body)
+
+    @router.get("", response_model=list[keys.KeyInfo])
+    async def list_keys(principal: AdmittedDep, gateway: GatewayDep) -> list[keys.KeyInfo]:
+        """Every key's description, without secrets (admin)."""
+        require_admin(principal)
+        async with gateway.db.read() as session:
+            return await keys.list_keys(session)
+
+    @router.delete("/{key_id}", status_code=204)
+    async def revoke_key(key_id: str, principal: AdmittedDep, gateway: GatewayDep) -> Response:
+        """Revoke a key (admin)."""
+        require_admin(principal)
+        async with gateway.db.transaction() as session:
+            await keys.revoke_key(session, key_id)
+        gateway.authenticator.forget()
+        return Response(status_code=204)
+
+    return router
+
+
+def operations_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": "gateway"}
+
+    @router.get("/readyz")
+    async def readyz(gateway: GatewayDep) -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            await gateway.db.ping()
+            checks["database"] = "ok"
+        except Exception as error:
+            checks["database"] = f"{type(error).__name__}: {error}"
+        for name, client in gateway.upstreams.clients.items():
+            try:
+                response = await client.get("/readyz")
+                checks[name] = "ok" if response.status_code == 200 else response.text[:200]
+            except Exception as error:
+                checks[name] = f"{type(error).__name__}: {error}"
+        ready = all(state == "ok" for state in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    router.include_router(metrics_router)
+    return router
+
+
+def proxy_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/api/v1/openapi.json")
+    async def openapi(request: Request, gateway: GatewayDep) -> JSONResponse:
+        return JSONResponse(await gateway.openapi(request.app.openapi()))
+
+    @router.api_route("/api/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    async def forward(request: Request, principal: AdmittedDep, gateway: GatewayDep) -> Response:
+        if principal.role is Role.READER and request.method != "GET":
+            raise Forbidden("Reader keys may only read")
+        body = await gateway.read_body(request)
+        return await gateway.upstreams.forward(request, principal, body)
+
+    return router
+
+
+def create_gateway_app(
+    gateway: Gateway,
+    *,
+    on_start: list[Hook] | None = None,
+    on_stop: list[Hook] | None = None,
+    extra_routers: list[APIRouter] | None = None,
+) -> FastAPI:
+    """The gateway app; ``on_start``/``on_stop`` bring up what it fronts (embedded mode)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        for hook in on_start or []:
+            await hook()
+        try:
+            yield
+        finally:
+            for hook in reversed(on_stop or []):
+                await hook()
+            await gateway.upstreams.close()
+            await gateway.db.dispose()
+
+    app = FastAPI(
+        title="DX Tracker API",
+        version="1",
+        description="National digital-transformation indicators: submissions, catalogue, "
+        "observations, scores, rankings and reminders.",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+    )
+    app.state.gateway = gateway
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service="gateway")
+    app.include_router(operations_router())
+    app.include_router(keys_router())
+    for router in extra_routers or []:
+        app.include_router(router)
+    app.include_router(proxy_router())
+    return app

@@ -1,0 +1,16 @@
+"""The ingest service: its runtime (database, outbox, consumers) and its HTTP API."""
+
+from fastapi import FastAPI
+
+from libs.common.bus import EventBus
+from libs.common.service import ServiceRuntime, create_service_app
+from libs.common.settings import Settings
+from services.ingest.models import MESSAGING
+
+NAME = "ingest"
+
+
+def build(settings: Settings, bus: EventBus, *, standalone: bool) -> FastAPI:
+    """The ingest app, with its runtime in app.state.runtime."""
+    runtime = ServiceRuntime(name=NAME, settings=settings, bus=bus, tables=MESSAGING)
+    return create_service_app(runtime, [], standalone=standalone)

@@ -1,0 +1,93 @@
+"""Composition root: the embedded platform (one process) and cluster processes (one service)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+from fastapi import FastAPI
+
+from libs.common.bus import EventBus, create_bus
+from libs.common.migrations import upgrade
+from libs.common.service import ServiceRuntime
+from libs.common.settings import SERVICES, BusKind, Settings
+from services.gateway.app import Gateway, create_gateway_app
+from services.gateway.routing import Upstreams
+from services.indicators import app as indicators
+from services.ingest import app as ingest
+from services.notify import app as notify
+from services.scoring import app as scoring
+
+ServiceBuilder = Callable[..., FastAPI]
+
+BUILDERS: dict[str, ServiceBuilder] = {
+    "ingest": ingest.build,
+    "indicators": indicators.build,
+    "scoring": scoring.build,
+    "notify": notify.build,
+}
+MIGRATED = ("gateway", *SERVICES)
+
+
+def migrate(settings: Settings, services: tuple[str, ...] = MIGRATED) -> None:
+    """Apply every named service's migrations to its database (blocking)."""
+    for name in services:
+        upgrade(name, settings.database_url_for(name), settings.schema_for(name))
+
+
+def runtime(app: FastAPI) -> ServiceRuntime:
+    """The runtime a service app carries."""
+    found: ServiceRuntime = app.state.runtime
+    return found
+
+
+def embedded_app(settings: Settings, *, bus: EventBus | None = None) -> FastAPI:
+    """Every service in this process behind the gateway, on the in-process bus by default."""
+    bus = bus or create_bus(settings, default=BusKind.INPROCESS)
+    apps = {name: build(settings, bus, standalone=False) for name, build in BUILDERS.items()}
+    clients = {
+        name: httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+            base_url=f"http://{name}",
+            timeout=settings.service_timeout_seconds,
+        )
+        for name, app in apps.items()
+    }
+    gateway = Gateway(
+        settings, Upstreams(clients, secret=settings.internal_secret.get_secret_value())
+    )
+    runtimes = [runtime(app) for app in apps.values()]
+
+    async def start() -> None:
+        await bus.start()
+        for service in runtimes:
+            await service.start()
+
+    async def stop() -> None:
+        for service in reversed(runtimes):
+            await service.stop()
+        await bus.stop()
+
+    gateway_app = create_gateway_app(gateway, on_start=[start], on_stop=[stop])
+    gateway_app.state.services = apps
+    return gateway_app
+
+
+def cluster_app(name: str, settings: Settings) -> FastAPI:
+    """One service as its own process (``dx serve <name>``), on Kafka by default."""
+    settings.check_production_safety()
+    if name == "gateway":
+        clients = {}
+        for service in SERVICES:
+            url = settings.service_url(service)
+            if not url:
+                raise RuntimeError(f"DX_{service.upper()}_URL is not set")
+            clients[service] = httpx.AsyncClient(
+                base_url=url,
+                timeout=settings.service_timeout_seconds,
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            )
+        upstreams = Upstreams(clients, secret=settings.internal_secret.get_secret_value())
+        return create_gateway_app(Gateway(settings, upstreams))
+    bus = create_bus(settings, default=BusKind.KAFKA)
+    return BUILDERS[name](settings, bus, standalone=True)

@@ -1,0 +1,61 @@
+"""Fixtures shared by the whole suite: the broker, PostgreSQL schemas, settings."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tests.support.broker import tansu_broker
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+POSTGRES_URL = os.environ.get(
+    "DX_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where tests leave logs and screenshots for people to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(artifacts: Path) -> Iterator[str]:
+    """A real Kafka-protocol broker on loopback for the whole session."""
+    with tansu_broker(log_dir=artifacts) as port:
+        yield f"127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The machine's PostgreSQL; a test that needs it fails (never skips) when it is down."""
+
+    async def probe() -> None:
+        connection = await asyncpg.connect(POSTGRES_URL.replace("+asyncpg", ""), timeout=5)
+        await connection.close()
+
+    asyncio.run(probe())
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+async def schema_prefix(postgres_url: str) -> AsyncIterator[str]:
+    """A prefix unique to this test session; its schemas are dropped at the end."""
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    yield prefix
+    connection = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
+    try:
+        schemas = await connection.fetch(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", f"{prefix}%"
+        )
+        for row in schemas:
+            await connection.execute(f'DROP SCHEMA "{row["nspname"]}" CASCADE')
+    finally:
+        await connection.close()
