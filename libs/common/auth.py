@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from libs.common.errors import Forbidden, Unauthorized
-from libs.common.settings import Settings, get_settings
+from libs.common.settings import Settings
 
 KEY_PREFIX = "dx_"
 SIGNATURE_MAX_AGE_SECONDS = 300
@@ -92,10 +92,9 @@ def sign_request(
     }
 
 
-async def signed_principal(
-    request: Request, settings: Annotated[Settings, Depends(get_settings)]
-) -> Principal:
+async def signed_principal(request: Request) -> Principal:
     """The caller, as the gateway vouched for it; 401 for anything not signed by the gateway."""
+    settings: Settings = request.app.state.settings
     header = request.headers.get(PRINCIPAL_HEADER)
     signed_at = request.headers.get(SIGNED_AT_HEADER, "")
     signature = request.headers.get(SIGNATURE_HEADER, "")

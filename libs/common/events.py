@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -92,14 +92,31 @@ class SubmissionAccepted(EventPayload):
 class StoredObservation(BaseModel):
     indicator: str
     agency: str
+    scope: str = Field("agency", description="agency, or the scope of a published figure")
     period: str
     value: bool | float | None
     revision: int
-    previous: bool | float | None = None
+    recorded_at: datetime
+    reported_at: datetime = Field(description="When the agency submitted it (timeliness)")
+    late: bool = False
+
+
+class AggregateValue(BaseModel):
+    """A national figure (per scope) as it stands after the observations changed."""
+
+    indicator: str
+    scope: str = Field(description="national, central, local or population:<name>")
+    period: str
+    value: float | None
+    numerator: float | None = None
+    denominator: float | None = None
+    reported: int | None = None
+    expected: int | None = None
+    method: str = Field(description="computed from agencies' values, or published")
 
 
 class ObservationsStored(EventPayload):
-    """Values written to the observation store (``dx.observations.v1``)."""
+    """Values stored, and the national figures they moved (``dx.observations.v1``)."""
 
     event_type: ClassVar[str] = "observations.stored"
     topic: ClassVar[str] = OBSERVATIONS_TOPIC
@@ -108,6 +125,7 @@ class ObservationsStored(EventPayload):
     agency: str
     period: str
     observations: list[StoredObservation]
+    aggregates: list[AggregateValue] = Field(default_factory=list)
     recorded_at: datetime
 
 
@@ -124,14 +142,79 @@ class SubmissionStatusChanged(EventPayload):
     at: datetime
 
 
-class CatalogueChanged(EventPayload):
-    """Master data changed; caches of the catalogue refresh (``dx.catalogue.v1``)."""
+class ReporterSpan(BaseModel):
+    """An agency expected to report an indicator, and the dates it is expected for."""
 
-    event_type: ClassVar[str] = "catalogue.changed"
+    agency: str
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+    def covers(self, day: date) -> bool:
+        """Whether the agency is expected to report for a period ending on ``day``."""
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+class TargetSpec(BaseModel):
+    year: int
+    op: str
+    value: float
+
+
+class OfficialAssessmentSpec(BaseModel):
+    as_of: date
+    label: str
+    source: str | None = None
+    note: str | None = None
+
+
+class IndicatorPublished(EventPayload):
+    """An indicator's definition as other services need it (``dx.catalogue.v1``).
+
+    Carries the resolved reporters, so consumers need not know how populations are defined.
+    """
+
+    event_type: ClassVar[str] = "catalogue.indicator"
     topic: ClassVar[str] = CATALOGUE_TOPIC
 
-    entity: str = Field(description="agency, population or indicator")
     code: str
+    program: str
+    goal: str
+    primary: bool
+    pillar: str
+    name_vi: str
+    name_en: str | None = None
+    unit: str
+    direction: str
+    value_type: str = Field(description="percent, number or boolean_per_agency")
+    aggregation: str
+    population: str | None = None
+    targets: list[TargetSpec]
+    frequency: str
+    due_days: int
+    weight: float = 1.0
+    reporters: list[ReporterSpan]
+    official_assessment: OfficialAssessmentSpec | None = Field(
+        None, description="The standing agency's published assessment, if any"
+    )
+
+
+class AgencyPublished(EventPayload):
+    """An agency's master data as other services need it (``dx.catalogue.v1``)."""
+
+    event_type: ClassVar[str] = "catalogue.agency"
+    topic: ClassVar[str] = CATALOGUE_TOPIC
+
+    code: str
+    name_vi: str
+    name_en: str | None = None
+    kind: str
+    groups: list[str]
+    contacts: list[dict[str, str | None]] = Field(default_factory=list)
+    valid_from: date | None = None
+    valid_to: date | None = None
+    successor: str | None = None
 
 
 class ScoreChanged(EventPayload):

@@ -17,7 +17,9 @@ Which reported value stands for a period asked for (``counts_for``):
 Among the values that count, the one whose period ends last stands for the period asked for; a
 value for exactly the period asked for wins a tie (``latest_counting``).
 
-Pure: no I/O, no clock; callers pass ``today``.
+Pure: no I/O, no clock (callers pass ``today``), standard library only. Pydantic models may use
+``ReportingPeriod`` as a field type: it validates from the text form (or a bare year number, as YAML
+and JSON write ``2023``) and serialises as text.
 """
 
 from __future__ import annotations
@@ -28,7 +30,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import total_ordering
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
+    from pydantic_core import CoreSchema
 
 PeriodKind = Literal["year", "half", "quarter", "month"]
 
@@ -81,6 +87,17 @@ class ReportingPeriod:
             return f"{self.year}-Q{self.index}"
         return f"{self.year}-{self.index:02d}"
 
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        """Validate from text, serialise as text, when a pydantic model holds a period."""
+        from pydantic_core import core_schema  # imported here so this module needs no pydantic
+
+        return core_schema.no_info_plain_validator_function(
+            _from_any,
+            serialization=core_schema.to_string_ser_schema(),
+            json_schema_input_schema=core_schema.str_schema(pattern=_PATTERN.pattern),
+        )
+
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, ReportingPeriod):
             return NotImplemented
@@ -128,7 +145,7 @@ class ReportingPeriod:
 
 
 def parse_period(text: str) -> ReportingPeriod:
-    """Parse '2023', '2023-S1', '2023-Q3' or '2023-06'; raise ``ValueError`` saying what is wrong."""
+    """Parse '2023', '2023-S1', '2023-Q3' or '2023-06'; ``ValueError`` says what is wrong."""
     if not isinstance(text, str):
         raise TypeError(f"a period is text, not {type(text).__name__}")
     match = _PATTERN.fullmatch(text)
@@ -144,6 +161,16 @@ def parse_period(text: str) -> ReportingPeriod:
     if match["month"] is not None:
         return _checked(text, year, "month", match["month"], "months 01..12, not ")
     return ReportingPeriod(year, "year")
+
+
+def _from_any(value: object) -> ReportingPeriod:
+    if isinstance(value, ReportingPeriod):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return parse_period(str(value))
+    if not isinstance(value, str):
+        raise ValueError(f"a period is text such as '2023-S1', not {value!r}")
+    return parse_period(value)
 
 
 def _checked(text: str, year: int, kind: PeriodKind, digits: str, what: str) -> ReportingPeriod:

@@ -173,6 +173,7 @@ def create_service_app(
         lifespan=lifespan if standalone else None,
     )
     app.state.runtime = runtime
+    app.state.settings = runtime.settings
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service=runtime.name)
     app.include_router(operations_router())

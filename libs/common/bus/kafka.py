@@ -152,7 +152,6 @@ class KafkaBus(EventBus):
                 group_id=subscription.group,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
-                request_timeout_ms=self.settings.kafka_request_timeout_ms,
                 metadata_max_age_ms=5_000,
             )
             try:

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs the tools tests/deploy needs, idempotently (safe to run on every `make test`):
+#   kubectl  (renders deploy/k8s with `kubectl kustomize`)  - Debian package kubernetes-client
+#   promtool (checks deploy/prometheus/*.yml)               - Debian package prometheus
+#   kubernetes-validate (validates rendered manifests)       - PyPI, into the project's venv
+# Nothing is installed when it is already there. The machine images of this project ship a
+# recent kubectl (with kustomize v5) already; Debian's kubernetes-client is only the fallback.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${VENV:-$ROOT/.venv}"
+PYTHON="${PYTHON:-$VENV/bin/python}"
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+
+missing_debs=()
+command -v kubectl >/dev/null 2>&1 || missing_debs+=(kubernetes-client)
+command -v promtool >/dev/null 2>&1 || missing_debs+=(prometheus)
+
+if [ "${#missing_debs[@]}" -gt 0 ]; then
+  echo "install-test-tools: installing Debian packages: ${missing_debs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  # --no-install-recommends: promtool needs none of prometheus's web-console extras.
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing_debs[@]}"
+  # The prometheus package registers a server we do not want running on a test machine.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+    $SUDO systemctl stop prometheus || true
+  fi
+else
+  echo "install-test-tools: kubectl and promtool already present"
+fi
+
+if [ ! -x "$PYTHON" ]; then
+  echo "install-test-tools: no Python at $PYTHON (create the venv first: python3 -m venv .venv)" >&2
+  exit 1
+fi
+
+if "$PYTHON" -c "import kubernetes_validate" >/dev/null 2>&1; then
+  echo "install-test-tools: kubernetes-validate already installed in $VENV"
+else
+  echo "install-test-tools: pip install kubernetes-validate into $VENV"
+  "$PYTHON" -m pip install --quiet kubernetes-validate
+fi
+
+kubectl version --client 2>/dev/null | head -2 || true
+promtool --version 2>&1 | head -1 || true
+"$PYTHON" -c "import importlib.metadata as m; print('kubernetes-validate', m.version('kubernetes-validate'))"

@@ -1,0 +1,134 @@
+"""The gateway's contract: 401/403/429, keys, signatures, merged OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client import REGISTRY
+
+from libs.common.auth import Principal, Role, sign_request
+from tests.support.platform import embedded_platform, embedded_settings
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async with embedded_platform(embedded_settings(tmp_path)) as admin:
+        yield admin
+
+
+def forwarded_to_services() -> float:
+    total = 0.0
+    for metric in REGISTRY.collect():
+        if metric.name == "dx_http_requests":
+            total += sum(s.value for s in metric.samples
+                         if s.name.endswith("_total") and s.labels["service"] != "gateway")
+    return total
+
+
+async def issue(client: httpx.AsyncClient, **body: object) -> str:
+    response = await client.post("/api/v1/keys", json={"label": "test", **body})
+    assert response.status_code == 201, response.text
+    key: str = response.json()["key"]
+    return key
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer", "Bearer nonsense", "Basic dXNlcjpwYXNz", "Bearer dx_abc_def"],
+)
+async def test_unauthenticated_calls_get_401_and_never_reach_a_service(
+    client: httpx.AsyncClient, authorization: str | None
+) -> None:
+    before = forwarded_to_services()
+    headers = {"Authorization": authorization} if authorization else {}
+    client.headers.pop("Authorization", None)
+    response = await client.get("/api/v1/agencies", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 401
+    assert forwarded_to_services() == before
+
+
+async def test_issued_keys_authenticate_until_revoked(client: httpx.AsyncClient) -> None:
+    key = await issue(client, role="reader")
+    as_reader = {"Authorization": f"Bearer {key}"}
+    assert (await client.get("/api/v1/keys", headers=as_reader)).status_code == 403
+    key_id = key.split("_")[1]
+    listed = (await client.get("/api/v1/keys")).json()
+    assert [k["key_id"] for k in listed] == [key_id]
+    assert "key" not in listed[0] and "key_hash" not in listed[0]
+    assert (await client.delete(f"/api/v1/keys/{key_id}")).status_code == 204
+    assert (await client.get("/api/v1/keys", headers=as_reader)).status_code == 401
+
+
+async def test_readers_cannot_write(client: httpx.AsyncClient) -> None:
+    key = await issue(client, role="reader")
+    before = forwarded_to_services()
+    response = await client.post("/api/v1/submissions", json={},
+                                 headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 403
+    assert forwarded_to_services() == before
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"role": "agency"}, "agency"),
+        ({"role": "reader", "agency": "P01"}, "agency"),
+        ({"role": "owner"}, "role"),
+    ],
+)
+async def test_bad_key_requests_are_422_naming_the_field(
+    client: httpx.AsyncClient, body: dict[str, object], field: str
+) -> None:
+    response = await client.post("/api/v1/keys", json={"label": "x", **body})
+    assert response.status_code == 422
+    assert field in response.text
+
+
+async def test_rate_limit_gives_429_with_retry_after(client: httpx.AsyncClient) -> None:
+    key = await issue(client, role="reader", rate_limit_per_minute=3)
+    headers = {"Authorization": f"Bearer {key}"}
+    statuses = [(await client.get("/api/v1/agencies", headers=headers)).status_code
+                for _ in range(4)]
+    assert 429 not in statuses[:3]
+    limited = await client.get("/api/v1/agencies", headers=headers)
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) >= 1
+    assert limited.headers["content-type"] == "application/problem+json"
+
+
+async def test_services_refuse_calls_the_gateway_did_not_sign(client: httpx.AsyncClient) -> None:
+    service_app = client.app.state.services["indicators"]  # type: ignore[attr-defined]
+    transport = httpx.ASGITransport(app=service_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://indicators") as direct:
+        assert (await direct.get("/api/v1/agencies")).status_code == 401
+        forged = sign_request("not-the-secret", method="GET", target="/api/v1/agencies",
+                              principal=Principal(Role.ADMIN, "forged"), body=b"")
+        assert (await direct.get("/api/v1/agencies", headers=forged)).status_code == 401
+        tampered = sign_request("test-internal-secret", method="GET", target="/api/v1/agencies",
+                                principal=Principal(Role.READER, "r"), body=b"")
+        tampered["x-dx-principal"] = "admin;;r"
+        assert (await direct.get("/api/v1/agencies", headers=tampered)).status_code == 401
+
+
+async def test_merged_openapi_is_public_and_lists_every_service(client: httpx.AsyncClient) -> None:
+    client.headers.pop("Authorization", None)
+    response = await client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert "/api/v1/keys" in document["paths"]
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+async def test_operations_endpoints(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json()["status"] == "ok"
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    metrics = await client.get("/metrics")
+    assert "dx_http_requests_total" in metrics.text

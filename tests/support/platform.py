@@ -1,0 +1,52 @@
+"""The embedded platform in the test's event loop, reached over ASGI."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from libs.common.settings import Settings
+from services import platform
+
+ADMIN_TOKEN = "test-admin-token"
+
+
+def embedded_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings of an embedded platform keeping its files in ``data_dir``."""
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "bootstrap_admin_token": ADMIN_TOKEN,
+        "internal_secret": "test-internal-secret",
+        "outbox_poll_seconds": 0.05,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
+    """Run an app's lifespan around the block."""
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@asynccontextmanager
+async def embedded_platform(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """Migrate, start the embedded platform, and yield an admin client to its gateway."""
+    await asyncio.to_thread(platform.migrate, settings)
+    app = platform.embedded_app(settings)
+    async with running(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://dx.test",
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            timeout=30,
+        ) as client:
+            client.app = app  # type: ignore[attr-defined]
+            yield client
