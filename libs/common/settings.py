@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     database_schema: str | None = Field(
         None, description="PostgreSQL schema of a service; defaults to the service's name"
     )
+    database_schema_prefix: str = Field(
+        "", description="Prefix of every service's schema (several platforms in one database)"
+    )
     database_pool_size: int = 10
     bus: BusKind | None = Field(None, description="inprocess (embedded) or kafka (cluster)")
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -72,7 +75,7 @@ class Settings(BaseSettings):
 
     def schema_for(self, service: str) -> str:
         """The PostgreSQL schema holding a service's tables."""
-        return self.database_schema or service
+        return self.database_schema or f"{self.database_schema_prefix}{service}"
 
     def service_url(self, service: str) -> str | None:
         """Where the gateway reaches a service in cluster mode."""

@@ -1,16 +1,44 @@
-"""The indicators service: its runtime (database, outbox, consumers) and its HTTP API."""
+"""The indicators service: catalogue, observation store and national figures."""
 
 from fastapi import FastAPI
 
 from libs.common.bus import EventBus
 from libs.common.service import ServiceRuntime, create_service_app
 from libs.common.settings import Settings
+from services.indicators import handlers
+from services.indicators.admin import CatalogueAdmin
+from services.indicators.api import catalogue, observations, sdmx
+from services.indicators.api.deps import IndicatorsParts
+from services.indicators.catalogue_cache import CatalogueCache
 from services.indicators.models import MESSAGING
+from services.indicators.reference import seed_reference
+from services.indicators.service import ObservationStore
 
 NAME = "indicators"
 
 
 def build(settings: Settings, bus: EventBus, *, standalone: bool) -> FastAPI:
-    """The indicators app, with its runtime in app.state.runtime."""
+    """The indicators app; embedded, it seeds the reference catalogue on first start."""
     runtime = ServiceRuntime(name=NAME, settings=settings, bus=bus, tables=MESSAGING)
-    return create_service_app(runtime, [], standalone=standalone)
+    cache = CatalogueCache()
+    parts = IndicatorsParts(
+        cache=cache,
+        admin=CatalogueAdmin(cache, runtime.outbox),
+        store=ObservationStore(cache, runtime.outbox),
+    )
+    handlers.register(runtime, parts.store)
+    if not standalone:
+
+        async def seed() -> None:
+            async with runtime.db.transaction() as session:
+                await seed_reference(session, runtime.outbox)
+
+        runtime.on_start(seed)
+    app = create_service_app(
+        runtime,
+        [catalogue.router, observations.router, sdmx.router],
+        standalone=standalone,
+        description="Agencies, populations, indicators, observations and national figures.",
+    )
+    app.state.indicators = parts
+    return app

@@ -1,0 +1,133 @@
+"""The observation store: series with every revision, and national figures."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Query
+from fastapi.responses import Response
+
+from libs.common.errors import InvalidInput, ProblemItem
+from libs.common.periods import ReportingPeriod, parse_period
+from libs.common.service import ReadSession, api_router
+from services.indicators import repository
+from services.indicators.api.deps import CatalogueDep, PeriodQuery, parse_query_period
+from services.indicators.figures import compute_figure
+from services.indicators.models import ObservationRow
+from services.indicators.schemas import AggregateOut, ObservationOut
+
+router = api_router(tags=["observations"])
+
+MAX_ROWS = 50_000
+CSV_COLUMNS = list(ObservationOut.model_fields)
+
+
+def _out(row: ObservationRow) -> ObservationOut:
+    return ObservationOut(
+        indicator=row.indicator,
+        agency=row.agency,
+        scope=row.scope,
+        period=row.period,
+        value=row.value,
+        revision=row.revision,
+        recorded_at=row.recorded_at,
+        reported_at=row.reported_at,
+        late=row.late,
+        source=row.source,
+        submission=row.submission,
+        note=row.note,
+    )
+
+
+def _within(period: str, start: ReportingPeriod | None, end: ReportingPeriod | None) -> bool:
+    parsed = parse_period(period)
+    return (start is None or parsed.start >= start.start) and (end is None or parsed.end <= end.end)
+
+
+@router.get(
+    "/observations",
+    response_model=list[ObservationOut],
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def list_observations(
+    session: ReadSession,
+    indicator: Annotated[list[str] | None, Query()] = None,
+    agency: Annotated[list[str] | None, Query()] = None,
+    scope: Annotated[
+        list[str] | None, Query(description="agency, national, central, local")
+    ] = None,
+    period: PeriodQuery = None,
+    from_: Annotated[str | None, Query(alias="from", description="first period")] = None,
+    to: Annotated[str | None, Query(description="last period")] = None,
+    as_of: Annotated[datetime | None, Query(description="read the store as it was then")] = None,
+    revisions: Annotated[bool, Query(description="every revision, not only the latest")] = False,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = 10_000,
+) -> Response | list[ObservationOut]:
+    """Stored values (latest revision as of ``as_of``), as JSON or CSV."""
+    start, end = parse_query_period(from_, "from"), parse_query_period(to, "to")
+    if start and end and start.start > end.end:
+        raise InvalidInput(
+            "`from` is after `to`", errors=[ProblemItem(loc=["query", "from"], msg="after `to`")]
+        )
+    rows = await repository.series(
+        session,
+        indicators=indicator,
+        agencies=agency,
+        scopes=scope,
+        periods=[str(period)] if period else None,
+        as_of=as_of,
+        all_revisions=revisions,
+    )
+    chosen = [_out(r) for r in rows if _within(r.period, start, end)][:limit]
+    if format == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        for item in chosen:
+            writer.writerow(item.model_dump(mode="json"))
+        return Response(
+            "\ufeff" + buffer.getvalue(),  # the BOM makes Excel read Vietnamese as UTF-8
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="observations.csv"'},
+        )
+    return chosen
+
+
+@router.get("/indicators/{code}/aggregate", response_model=AggregateOut)
+async def aggregate_indicator(
+    code: str,
+    session: ReadSession,
+    catalogue: CatalogueDep,
+    period: PeriodQuery = None,
+    scope: Annotated[
+        str, Query(description="national, central, local or population:<name>")
+    ] = "national",
+    as_of: Annotated[datetime | None, Query()] = None,
+) -> AggregateOut:
+    """The national figure: numerator, denominator, who reported and who is missing."""
+    indicator = catalogue.indicator(code)
+    if period is None:
+        raise InvalidInput(
+            "`period` is required", errors=[ProblemItem(loc=["query", "period"], msg="required")]
+        )
+    figure = await compute_figure(
+        session, catalogue, indicator=indicator, scope=scope, period=period, as_of=as_of
+    )
+    return AggregateOut(
+        indicator=code,
+        period=str(period),
+        scope=scope,
+        value=figure.value,
+        numerator=figure.numerator,
+        denominator=figure.denominator,
+        reported=figure.reported,
+        expected=figure.expected,
+        missing=list(figure.missing),
+        method=figure.method,
+        source=figure.source,
+        as_of=as_of,
+    )

@@ -1,0 +1,141 @@
+"""National figures: the aggregation of agencies' stored values, or the published figure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.events import AggregateValue
+from libs.common.periods import ReportingPeriod, parse_period
+from services.indicators import repository
+from services.indicators.catalogue_cache import CatalogueView
+from services.indicators.domain.aggregation import AgencyValue, aggregate, latest_values
+from services.indicators.domain.catalogue import Indicator
+
+
+@dataclass(frozen=True)
+class Figure:
+    """An aggregate for one indicator, scope and period, and where it came from."""
+
+    indicator: str
+    scope: str
+    period: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    reported: int
+    expected: int
+    missing: tuple[str, ...]
+    method: str
+    source: str | None = None
+
+    def event(self) -> AggregateValue:
+        """The figure as carried on ``dx.observations.v1``."""
+        return AggregateValue(
+            indicator=self.indicator,
+            scope=self.scope,
+            period=self.period,
+            value=self.value,
+            numerator=self.numerator,
+            denominator=self.denominator,
+            reported=self.reported,
+            expected=self.expected,
+            method=self.method,
+        )
+
+
+def scopes_of(indicator: Indicator) -> tuple[str, ...]:
+    """The scopes a national figure of this indicator is published for."""
+    if indicator.aggregation == "by_group":
+        return ("central", "local")
+    if indicator.aggregation == "share_of_agencies":
+        return ("national", "central", "local")
+    return ("national",)
+
+
+def periods_within(period: ReportingPeriod) -> list[str]:
+    """The period and every finer period inside it (where values that count for it live)."""
+    found = [period]
+    frontier = [period]
+    while frontier:
+        current = frontier.pop()
+        for child in _children(current):
+            found.append(child)
+            frontier.append(child)
+    return sorted({str(p) for p in found})
+
+
+def _children(period: ReportingPeriod) -> list[ReportingPeriod]:
+    year = period.year
+    if period.kind == "year":
+        return [parse_period(f"{year}-S{i}") for i in (1, 2)]
+    if period.kind == "half":
+        return [parse_period(f"{year}-Q{i}") for i in (2 * period.index - 1, 2 * period.index)]
+    if period.kind == "quarter":
+        first = 3 * period.index - 2
+        return [parse_period(f"{year}-{m:02d}") for m in range(first, first + 3)]
+    return []
+
+
+async def compute_figure(
+    session: AsyncSession,
+    catalogue: CatalogueView,
+    *,
+    indicator: Indicator,
+    scope: str,
+    period: ReportingPeriod,
+    as_of: datetime | None = None,
+) -> Figure:
+    """The figure from agencies' values; the published one when no agency has reported."""
+    members = catalogue.members(indicator, scope, period)
+    rows = await repository.series(
+        session,
+        indicators=[indicator.code],
+        agencies=members,
+        scopes=["agency"],
+        periods=periods_within(period),
+        as_of=as_of,
+    )
+    values: dict[str, AgencyValue | None] = latest_values(
+        ((row.agency, parse_period(row.period), row.value) for row in rows),
+        asked=period,
+        frequency=indicator.reporting.frequency,
+    )
+    result = aggregate(indicator, members=members, values=values, period=period)
+    if result.reported == 0:
+        published = await repository.series(
+            session,
+            indicators=[indicator.code],
+            scopes=[scope],
+            periods=[str(period)],
+            as_of=as_of,
+        )
+        if published:
+            row = published[-1]
+            return Figure(
+                indicator.code,
+                scope,
+                str(period),
+                row.value_number,
+                None,
+                None,
+                0,
+                result.expected,
+                result.missing,
+                "published",
+                row.source,
+            )
+    return Figure(
+        indicator.code,
+        scope,
+        str(period),
+        result.value,
+        result.numerator,
+        result.denominator,
+        result.reported,
+        result.expected,
+        result.missing,
+        "computed",
+    )

@@ -1,0 +1,230 @@
+"""All SQL of the indicators service."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.events import utcnow
+from services.indicators.domain.catalogue import Agency, Indicator, Pillar, Program
+from services.indicators.domain.populations import Population
+from services.indicators.models import (
+    AgencyRow,
+    IndicatorRow,
+    ObservationRow,
+    PillarRow,
+    PopulationRow,
+    ProgramRow,
+)
+
+
+async def count_agencies(session: AsyncSession) -> int:
+    """How many agencies are stored (0 before the catalogue is seeded)."""
+    return int(await session.scalar(select(func.count()).select_from(AgencyRow)) or 0)
+
+
+async def load_agencies(session: AsyncSession) -> list[Agency]:
+    """Every agency, as domain objects."""
+    rows = (await session.scalars(select(AgencyRow).order_by(AgencyRow.code))).all()
+    return [
+        Agency.model_validate(
+            {
+                "code": r.code,
+                "name_vi": r.name_vi,
+                "name_en": r.name_en,
+                "kind": r.kind,
+                "groups": r.groups,
+                "contacts": r.contacts,
+                "parent": r.parent,
+                "valid_from": r.valid_from,
+                "valid_to": r.valid_to,
+                "successor": r.successor,
+            }
+        )
+        for r in rows
+    ]
+
+
+async def load_indicators(session: AsyncSession) -> list[Indicator]:
+    """Every indicator, as domain objects."""
+    rows = (await session.scalars(select(IndicatorRow).order_by(IndicatorRow.code))).all()
+    return [Indicator.model_validate(r.definition) for r in rows]
+
+
+async def load_populations(session: AsyncSession) -> list[Population]:
+    """Every stored population definition."""
+    rows = (await session.scalars(select(PopulationRow).order_by(PopulationRow.name))).all()
+    return [
+        Population(
+            name=r.name, members=tuple(r.members) if r.members is not None else None, rule=r.rule
+        )
+        for r in rows
+    ]
+
+
+async def load_programs(session: AsyncSession) -> list[Program]:
+    rows = (await session.scalars(select(ProgramRow).order_by(ProgramRow.code))).all()
+    return [
+        Program(code=r.code, name_vi=r.name_vi, name_en=r.name_en, horizon=r.horizon) for r in rows
+    ]
+
+
+async def load_pillars(session: AsyncSession) -> list[Pillar]:
+    rows = (await session.scalars(select(PillarRow).order_by(PillarRow.code))).all()
+    return [Pillar(code=r.code, name_vi=r.name_vi, name_en=r.name_en) for r in rows]
+
+
+async def upsert_agency(session: AsyncSession, agency: Agency) -> None:
+    """Insert or replace an agency."""
+    await session.merge(
+        AgencyRow(
+            code=agency.code,
+            name_vi=agency.name_vi,
+            name_en=agency.name_en,
+            kind=agency.kind,
+            groups=list(agency.groups),
+            contacts=[c.model_dump() for c in agency.contacts],
+            parent=agency.parent,
+            valid_from=agency.valid_from,
+            valid_to=agency.valid_to,
+            successor=agency.successor,
+            updated_at=utcnow(),
+        )
+    )
+
+
+async def upsert_population(
+    session: AsyncSession, population: Population, description: str | None = None
+) -> None:
+    """Insert or replace a population definition."""
+    await session.merge(
+        PopulationRow(
+            name=population.name,
+            members=list(population.members) if population.members is not None else None,
+            rule=population.rule,
+            description=description,
+            updated_at=utcnow(),
+        )
+    )
+
+
+async def upsert_program(session: AsyncSession, program: Program) -> None:
+    await session.merge(ProgramRow(**program.model_dump()))
+
+
+async def upsert_pillar(session: AsyncSession, pillar: Pillar) -> None:
+    await session.merge(PillarRow(**pillar.model_dump()))
+
+
+async def upsert_indicator(session: AsyncSession, indicator: Indicator) -> None:
+    """Insert or replace an indicator's definition."""
+    await session.merge(
+        IndicatorRow(
+            code=indicator.code,
+            program=indicator.program,
+            pillar=indicator.pillar,
+            definition=indicator.model_dump(mode="json"),
+            updated_at=utcnow(),
+        )
+    )
+
+
+async def latest_revisions(
+    session: AsyncSession, keys: Iterable[tuple[str, str, str, str]]
+) -> dict[tuple[str, str, str, str], ObservationRow]:
+    """The newest revision per (indicator, agency, scope, period) among ``keys``."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    indicators = {k[0] for k in keys}
+    periods = {k[3] for k in keys}
+    agencies = {k[1] for k in keys}
+    rows = (
+        await session.scalars(
+            select(ObservationRow)
+            .where(
+                ObservationRow.indicator.in_(indicators),
+                ObservationRow.period.in_(periods),
+                ObservationRow.agency.in_(agencies),
+            )
+            .order_by(ObservationRow.revision)
+        )
+    ).all()
+    wanted = set(keys)
+    latest: dict[tuple[str, str, str, str], ObservationRow] = {}
+    for row in rows:
+        key = (row.indicator, row.agency, row.scope, row.period)
+        if key in wanted:
+            latest[key] = row
+    return latest
+
+
+def add_observations(session: AsyncSession, rows: Sequence[ObservationRow]) -> None:
+    """Stage new revisions (flushed with the transaction)."""
+    session.add_all(rows)
+
+
+async def series(
+    session: AsyncSession,
+    *,
+    indicators: Sequence[str] | None = None,
+    agencies: Sequence[str] | None = None,
+    periods: Sequence[str] | None = None,
+    scopes: Sequence[str] | None = None,
+    as_of: datetime | None = None,
+    all_revisions: bool = False,
+    limit: int | None = None,
+) -> list[ObservationRow]:
+    """Observations matching the filters: the latest revision of each as of ``as_of``."""
+    conditions: list[ColumnElement[bool]] = []
+    if indicators is not None:
+        conditions.append(ObservationRow.indicator.in_(indicators))
+    if agencies is not None:
+        conditions.append(ObservationRow.agency.in_(agencies))
+    if periods is not None:
+        conditions.append(ObservationRow.period.in_(periods))
+    if scopes is not None:
+        conditions.append(ObservationRow.scope.in_(scopes))
+    if as_of is not None:
+        conditions.append(ObservationRow.recorded_at <= as_of)
+    query = select(ObservationRow).where(and_(*conditions))
+    if not all_revisions:
+        newest = (
+            select(
+                ObservationRow.indicator,
+                ObservationRow.agency,
+                ObservationRow.scope,
+                ObservationRow.period,
+                func.max(ObservationRow.revision).label("revision"),
+            )
+            .where(and_(*conditions))
+            .group_by(
+                ObservationRow.indicator,
+                ObservationRow.agency,
+                ObservationRow.scope,
+                ObservationRow.period,
+            )
+            .subquery()
+        )
+        query = select(ObservationRow).join(
+            newest,
+            and_(
+                ObservationRow.indicator == newest.c.indicator,
+                ObservationRow.agency == newest.c.agency,
+                ObservationRow.scope == newest.c.scope,
+                ObservationRow.period == newest.c.period,
+                ObservationRow.revision == newest.c.revision,
+            ),
+        )
+    query = query.order_by(
+        ObservationRow.indicator,
+        ObservationRow.period,
+        ObservationRow.agency,
+        ObservationRow.revision,
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list((await session.scalars(query)).all())

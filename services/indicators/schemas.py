@@ -1,0 +1,109 @@
+"""Request and response bodies of the indicators API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.indicators.domain.catalogue import Agency, Contact
+
+
+class AgencyOut(BaseModel):
+    """An agency as the API shows it; contacts only to admins."""
+
+    code: str
+    name_vi: str
+    name_en: str
+    kind: str
+    groups: list[str]
+    parent: str | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    successor: str | None = None
+    predecessors: list[str] = Field(default_factory=list)
+    contacts: list[Contact] | None = None
+
+    @classmethod
+    def of(cls, agency: Agency, *, predecessors: list[str], with_contacts: bool) -> AgencyOut:
+        return cls(
+            **agency.model_dump(exclude={"contacts", "groups"}),
+            groups=list(agency.groups),
+            predecessors=predecessors,
+            contacts=list(agency.contacts) if with_contacts else None,
+        )
+
+
+class AgencyIn(BaseModel):
+    """An agency to create or replace (the code is in the path)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name_vi: str = Field(..., min_length=1, max_length=300)
+    name_en: str = Field(..., min_length=1, max_length=300)
+    kind: str
+    groups: list[str] = Field(default_factory=list)
+    contacts: list[Contact] = Field(default_factory=list)
+    parent: str | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    successor: str | None = None
+
+
+class PopulationIn(BaseModel):
+    """A population: explicit members or a group rule such as ``central22+BHXH+local``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    members: list[str] | None = None
+    rule: str | None = Field(None, max_length=500)
+    description: str | None = Field(None, max_length=1000)
+
+
+class PopulationOut(BaseModel):
+    name: str
+    members: list[str] | None
+    rule: str | None
+    period: str
+    resolved: list[str] = Field(description="The members for `period`")
+    size: int
+
+
+class ObservationOut(BaseModel):
+    indicator: str
+    agency: str
+    scope: str
+    period: str
+    value: bool | float | None
+    revision: int
+    recorded_at: datetime
+    reported_at: datetime
+    late: bool
+    source: str
+    submission: str | None = None
+    note: str | None = None
+
+
+class AggregateOut(BaseModel):
+    """A national (or group, or population) figure, how it arose and who has not reported."""
+
+    indicator: str
+    period: str
+    scope: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    reported: int
+    expected: int
+    missing: list[str]
+    method: str = Field(description="computed from agencies' values, or published")
+    source: str | None = None
+    as_of: datetime | None = None
+
+
+class ProgramOut(BaseModel):
+    code: str
+    name_vi: str
+    name_en: str
+    horizon: int
+    indicators: int
