@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
 
 from tests.support.broker import tansu_broker
+
+T = TypeVar("T")
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 POSTGRES_URL = os.environ.get(
@@ -33,6 +37,12 @@ def kafka_bootstrap(artifacts: Path) -> Iterator[str]:
         yield f"127.0.0.1:{port}"
 
 
+def run_apart(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to completion on its own loop (from sync fixtures inside async tests)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work()).result()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     """The machine's PostgreSQL; a test that needs it fails (never skips) when it is down."""
@@ -41,21 +51,25 @@ def postgres_url() -> str:
         connection = await asyncpg.connect(POSTGRES_URL.replace("+asyncpg", ""), timeout=5)
         await connection.close()
 
-    asyncio.run(probe())
+    run_apart(probe)
     return POSTGRES_URL
 
 
 @pytest.fixture(scope="session")
-async def schema_prefix(postgres_url: str) -> AsyncIterator[str]:
+def schema_prefix(postgres_url: str) -> Iterator[str]:
     """A prefix unique to this test session; its schemas are dropped at the end."""
     prefix = f"t{uuid.uuid4().hex[:8]}"
     yield prefix
-    connection = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
-    try:
-        schemas = await connection.fetch(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", f"{prefix}%"
-        )
-        for row in schemas:
-            await connection.execute(f'DROP SCHEMA "{row["nspname"]}" CASCADE')
-    finally:
-        await connection.close()
+
+    async def drop() -> None:
+        connection = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
+        try:
+            schemas = await connection.fetch(
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", f"{prefix}%"
+            )
+            for row in schemas:
+                await connection.execute(f'DROP SCHEMA "{row["nspname"]}" CASCADE')
+        finally:
+            await connection.close()
+
+    run_apart(drop)

@@ -47,6 +47,10 @@ def run_env(target_metadata: MetaData) -> None:
     schema: str | None = config.attributes["schema"]
 
     def migrate(connection: Connection) -> None:
+        if connection.dialect.name == "sqlite":
+            # Before the service opens the file: readers then never block the writer.
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            connection.commit()
         if schema:
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
             connection.execute(text(f'SET search_path TO "{schema}"'))
