@@ -15,8 +15,9 @@ from libs.common.settings import SERVICES, get_settings
 from services import platform
 from services.gateway import keys
 
-app = typer.Typer(help="DX Tracker: national digital-transformation indicators.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="DX Tracker: national digital-transformation indicators.", no_args_is_help=True
+)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -26,9 +27,14 @@ SERVABLE = ("gateway", *SERVICES)
 def _serve(application: object, *, service: str) -> None:
     settings = get_settings()
     configure_logging(service=service, level=settings.log_level, as_json=settings.log_json)
-    uvicorn.run(application,  # type: ignore[arg-type]
-                host=settings.host, port=settings.port, log_config=None,
-                proxy_headers=True, access_log=False)
+    uvicorn.run(
+        application,  # type: ignore[arg-type]
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        proxy_headers=True,
+        access_log=False,
+    )
 
 
 @app.command()
@@ -61,6 +67,15 @@ def migrate(
     typer.echo(f"migrated: {', '.join(chosen)}")
 
 
+@app.command()
+def seed() -> None:
+    """Load the reference catalogue into the indicators service (once; cluster mode)."""
+    settings = get_settings()
+    platform.migrate(settings, ("indicators",))
+    loaded = asyncio.run(platform.seed_indicators(settings))
+    typer.echo("reference catalogue loaded" if loaded else "catalogue already present; unchanged")
+
+
 @keys_app.command("create")
 def create_key(
     role: Annotated[Role, typer.Option(help="admin, agency or reader")],
@@ -71,8 +86,9 @@ def create_key(
     """Issue an API key and print it (only its digest is stored)."""
     settings = get_settings()
     platform.migrate(settings, ("gateway",))
-    request = keys.KeyRequest(role=role, agency=agency, label=label,
-                              rate_limit_per_minute=rate_limit_per_minute)
+    request = keys.KeyRequest(
+        role=role, agency=agency, label=label, rate_limit_per_minute=rate_limit_per_minute
+    )
 
     async def issue() -> keys.IssuedKey:
         db = Database(settings.database_url_for("gateway"), schema=settings.schema_for("gateway"))
@@ -84,5 +100,8 @@ def create_key(
 
     issued = asyncio.run(issue())
     typer.echo(issued.key)
-    typer.echo(f"key id {issued.key_id}, role {issued.role.value}"
-               + (f", agency {issued.agency}" if issued.agency else ""), err=True)
+    typer.echo(
+        f"key id {issued.key_id}, role {issued.role.value}"
+        + (f", agency {issued.agency}" if issued.agency else ""),
+        err=True,
+    )

@@ -14,6 +14,7 @@ from libs.common.settings import SERVICES, BusKind, Settings
 from services.gateway.app import Gateway, create_gateway_app
 from services.gateway.routing import Upstreams
 from services.indicators import app as indicators
+from services.indicators.reference import seed_reference
 from services.ingest import app as ingest
 from services.notify import app as notify
 from services.scoring import app as scoring
@@ -71,6 +72,18 @@ def embedded_app(settings: Settings, *, bus: EventBus | None = None) -> FastAPI:
     gateway_app = create_gateway_app(gateway, on_start=[start], on_stop=[stop])
     gateway_app.state.services = apps
     return gateway_app
+
+
+async def seed_indicators(settings: Settings) -> bool:
+    """Seed the reference catalogue through the indicators outbox (published by its relay)."""
+    service = runtime(
+        indicators.build(settings, create_bus(settings, default=BusKind.KAFKA), standalone=True)
+    )
+    try:
+        async with service.db.transaction() as session:
+            return await seed_reference(session, service.outbox)
+    finally:
+        await service.db.dispose()
 
 
 def cluster_app(name: str, settings: Settings) -> FastAPI:
