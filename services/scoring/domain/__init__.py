@@ -1,0 +1,1 @@
+"""Pure scoring rules of SCORING.md: targets, bands, trajectories, completeness, index, laggards."""
