@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy libs services tests bench
+	$(BIN)/mypy libs services tests bench deploy
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

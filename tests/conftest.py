@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-import asyncio
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import asyncpg
 import pytest
 
-from tests.support.broker import tansu_broker
+from deploy.local.cluster import broker
 
 T = TypeVar("T")
 
@@ -33,8 +33,8 @@ def artifacts() -> Path:
 @pytest.fixture(scope="session")
 def kafka_bootstrap(artifacts: Path) -> Iterator[str]:
     """A real Kafka-protocol broker on loopback for the whole session."""
-    with tansu_broker(log_dir=artifacts) as port:
-        yield f"127.0.0.1:{port}"
+    with broker(artifacts) as address:
+        yield address
 
 
 def run_apart(work: Callable[[], Coroutine[Any, Any, T]]) -> T:

@@ -41,11 +41,11 @@ class Recorder:
         if len(self.seen) >= self.expected:
             self.arrived.set()
 
-    async def wait_for(self, count: int, timeout: float = 30) -> None:
+    async def wait_for(self, count: int) -> None:
         self.expected = count
         if len(self.seen) < count:
             self.arrived.clear()
-            await asyncio.wait_for(self.arrived.wait(), timeout)
+            await asyncio.wait_for(self.arrived.wait(), 30)
 
 
 @pytest.fixture(params=["inprocess", "kafka"])
@@ -57,8 +57,9 @@ async def bus_factory(request: pytest.FixtureRequest) -> AsyncIterator[type[Even
             bus: EventBus = InProcessBus()
         else:
             bootstrap = request.getfixturevalue("kafka_bootstrap")
-            bus = KafkaBus(Settings(kafka_bootstrap=bootstrap, kafka_idempotence=False,
-                                    kafka_partitions=3))
+            bus = KafkaBus(
+                Settings(kafka_bootstrap=bootstrap, kafka_idempotence=False, kafka_partitions=3)
+            )
         started.append(bus)
         return bus
 

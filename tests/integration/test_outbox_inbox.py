@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from deploy.local.cluster import broker, free_port
 from libs.common.bus.inprocess import InProcessBus
 from libs.common.bus.kafka import KafkaBus
 from libs.common.db import Database
 from libs.common.events import Envelope
 from libs.common.settings import Settings
-from tests.support.broker import free_port, tansu_broker
 from tests.support.messaging import TOPIC, Pair
 from tests.support.proxy import TcpProxy
 
@@ -24,16 +24,17 @@ pytestmark = [pytest.mark.integration, pytest.mark.fault]
 async def proxied_broker(artifacts: Path) -> AsyncIterator[TcpProxy]:
     """A broker clients reach only through a proxy the test can cut (it advertises the proxy)."""
     proxy_port = free_port()
-    with tansu_broker(advertised_port=proxy_port, log_dir=artifacts) as broker_port:
-        proxy = TcpProxy("127.0.0.1", broker_port, port=proxy_port)
+    with broker(artifacts, advertised_port=proxy_port) as address:
+        proxy = TcpProxy("127.0.0.1", int(address.rsplit(":", 1)[1]), port=proxy_port)
         await proxy.start()
         yield proxy
         await proxy.close()
 
 
 @pytest.fixture
-async def pg_database(postgres_url: str, schema_prefix: str,
-                      request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+async def pg_database(
+    postgres_url: str, schema_prefix: str, request: pytest.FixtureRequest
+) -> AsyncIterator[Database]:
     schema = f"{schema_prefix}_{request.node.name[:30].lower().replace('[', '_').strip(']')}"
     db = Database(postgres_url, schema=schema)
     async with db.engine.begin() as connection:
@@ -43,8 +44,12 @@ async def pg_database(postgres_url: str, schema_prefix: str,
 
 
 def kafka_settings(address: str) -> Settings:
-    return Settings(kafka_bootstrap=address, kafka_idempotence=False, kafka_partitions=3,
-                    kafka_request_timeout_ms=3000)
+    return Settings(
+        kafka_bootstrap=address,
+        kafka_idempotence=False,
+        kafka_partitions=3,
+        kafka_request_timeout_ms=3000,
+    )
 
 
 async def test_broker_cut_between_commit_and_publish_loses_nothing(
@@ -57,7 +62,7 @@ async def test_broker_cut_between_commit_and_publish_loses_nothing(
     await bus.start()
     pair.relay.start()
     try:
-        await pair.produce(range(0, 20))
+        await pair.produce(range(20))
         await pair.wait_for_effects(20)
 
         await proxied_broker.cut()
@@ -114,8 +119,9 @@ async def test_consumer_killed_after_db_commit_before_offset_commit(
         killed.set()
         raise asyncio.CancelledError  # the process dies before the offset commit
 
-    first_bus.subscribe(service="consumer", topic=TOPIC, group="dx-test-consumer",
-                        handler=dies_after_commit)
+    first_bus.subscribe(
+        service="consumer", topic=TOPIC, group="dx-test-consumer", handler=dies_after_commit
+    )
     await first_bus.start()
     pair.relay.start()
     await pair.produce(range(10))

@@ -45,8 +45,9 @@ class Pair:
         self.tables = messaging_tables(self.metadata)
         self.outbox = Outbox(self.tables, producer="producer")
         self.inbox = Inbox(self.tables, service="consumer")
-        self.relay = OutboxRelay(service="producer", db=db, bus=bus, outbox=self.outbox,
-                                 poll_seconds=0.1)
+        self.relay = OutboxRelay(
+            service="producer", db=db, bus=bus, outbox=self.outbox, poll_seconds=0.1
+        )
 
     async def create_tables(self) -> None:
         async with self.db.engine.begin() as connection:
@@ -58,8 +59,12 @@ class Pair:
         )
 
     def subscribe(self, bus: EventBus | None = None) -> None:
-        (bus or self.bus).subscribe(service="consumer", topic=TOPIC, group="dx-test-consumer",
-                                    handler=self.inbox.handler(self.db, TOPIC, self.effect))
+        (bus or self.bus).subscribe(
+            service="consumer",
+            topic=TOPIC,
+            group="dx-test-consumer",
+            handler=self.inbox.handler(self.db, TOPIC, self.effect),
+        )
 
     async def produce(self, numbers: range) -> None:
         """Commit one event per number, each in its own transaction, through the outbox."""
@@ -76,11 +81,11 @@ class Pair:
             )
         return int(total or 0), int(distinct or 0)
 
-    async def wait_for_effects(self, expected: int, timeout: float = 60) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
+    async def wait_for_effects(self, expected: int, within: float = 60) -> None:
+        deadline = asyncio.get_running_loop().time() + within
         while (await self.effect_counts())[1] < expected:
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(
-                    f"only {await self.effect_counts()} of {expected} effects after {timeout}s"
+                    f"only {await self.effect_counts()} of {expected} effects after {within}s"
                 )
             await asyncio.sleep(0.1)

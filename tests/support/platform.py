@@ -52,8 +52,10 @@ async def embedded_platform(settings: Settings) -> AsyncIterator[httpx.AsyncClie
             yield client
 
 
-def postgres_settings(data_dir: Path, *, url: str, schema_prefix: str,
-                      **overrides: object) -> Settings:
+def postgres_settings(
+    data_dir: Path, *, url: str, schema_prefix: str, **overrides: object
+) -> Settings:
     """Embedded settings whose services keep their tables in PostgreSQL schemas."""
-    return embedded_settings(data_dir, database_url=url, database_schema_prefix=schema_prefix,
-                             **overrides)
+    return embedded_settings(
+        data_dir, database_url=url, database_schema_prefix=schema_prefix, **overrides
+    )
