@@ -20,7 +20,8 @@ async def dx(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ht
     else:
         prefix = request.getfixturevalue("schema_prefix")
         settings = postgres_settings(
-            tmp_path, url=request.getfixturevalue("postgres_url"),
+            tmp_path,
+            url=request.getfixturevalue("postgres_url"),
             schema_prefix=f"{prefix}_{uuid.uuid4().hex[:6]}_",
         )
     async with embedded_platform(settings) as client:

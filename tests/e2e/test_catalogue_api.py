@@ -23,13 +23,13 @@ async def test_reference_catalogue_is_loaded_with_diacritics(dx: httpx.AsyncClie
 
 
 async def test_published_figures_answer_the_aggregate(dx: httpx.AsyncClient) -> None:
-    response = await dx.get("/api/v1/indicators/KH2023-01/aggregate",
-                            params={"period": "2023-S1"})
+    response = await dx.get("/api/v1/indicators/KH2023-01/aggregate", params={"period": "2023-S1"})
     assert response.status_code == 200
     figure = response.json()
     assert (figure["value"], figure["method"], figure["expected"]) == (52.3, "published", 86)
-    by_group = await dx.get("/api/v1/indicators/KH2023-11b/aggregate",
-                            params={"period": "2023-S1", "scope": "local"})
+    by_group = await dx.get(
+        "/api/v1/indicators/KH2023-11b/aggregate", params={"period": "2023-S1", "scope": "local"}
+    )
     assert by_group.json()["value"] == 59.89
 
 
@@ -49,11 +49,19 @@ async def test_admin_upserts_are_validated(dx: httpx.AsyncClient) -> None:
     good = await dx.put("/api/v1/populations/pilot", json={"members": ["P01", "P79"]})
     assert good.status_code == 200
     assert good.json()["resolved"] == ["P01", "P79"]
-    wrong_op = await dx.put("/api/v1/indicators/X-1", json={
-        "program": "KH2023", "pillar": "data", "name_vi": "Thử", "unit": "percent",
-        "direction": "increase", "owner": "BTTTT", "aggregation": "national",
-        "targets": [{"year": 2025, "op": "<", "value": 10}],
-    })
+    wrong_op = await dx.put(
+        "/api/v1/indicators/X-1",
+        json={
+            "program": "KH2023",
+            "pillar": "data",
+            "name_vi": "Thử",
+            "unit": "percent",
+            "direction": "increase",
+            "owner": "BTTTT",
+            "aggregation": "national",
+            "targets": [{"year": 2025, "op": "<", "value": 10}],
+        },
+    )
     assert wrong_op.status_code == 422
     assert wrong_op.headers["content-type"] == "application/problem+json"
 
@@ -78,8 +86,10 @@ async def test_bad_queries_are_422_naming_the_parameter(
 
 
 async def test_sdmx_data_message(dx: httpx.AsyncClient) -> None:
-    response = await dx.get("/api/v1/sdmx/data/KH2023/KH2023-01+KH2023-11b.VN+VN_LOCAL",
-                            params={"startPeriod": "2023", "endPeriod": "2023"})
+    response = await dx.get(
+        "/api/v1/sdmx/data/KH2023/KH2023-01+KH2023-11b.VN+VN_LOCAL",
+        params={"startPeriod": "2023", "endPeriod": "2023"},
+    )
     assert response.status_code == 200
     message = response.json()
     structure = message["data"]["structures"][0]

@@ -25,8 +25,11 @@ def forwarded_to_services() -> float:
     total = 0.0
     for metric in REGISTRY.collect():
         if metric.name == "dx_http_requests":
-            total += sum(s.value for s in metric.samples
-                         if s.name.endswith("_total") and s.labels["service"] != "gateway")
+            total += sum(
+                s.value
+                for s in metric.samples
+                if s.name.endswith("_total") and s.labels["service"] != "gateway"
+            )
     return total
 
 
@@ -69,8 +72,9 @@ async def test_issued_keys_authenticate_until_revoked(client: httpx.AsyncClient)
 async def test_readers_cannot_write(client: httpx.AsyncClient) -> None:
     key = await issue(client, role="reader")
     before = forwarded_to_services()
-    response = await client.post("/api/v1/submissions", json={},
-                                 headers={"Authorization": f"Bearer {key}"})
+    response = await client.post(
+        "/api/v1/submissions", json={}, headers={"Authorization": f"Bearer {key}"}
+    )
     assert response.status_code == 403
     assert forwarded_to_services() == before
 
@@ -94,8 +98,9 @@ async def test_bad_key_requests_are_422_naming_the_field(
 async def test_rate_limit_gives_429_with_retry_after(client: httpx.AsyncClient) -> None:
     key = await issue(client, role="reader", rate_limit_per_minute=3)
     headers = {"Authorization": f"Bearer {key}"}
-    statuses = [(await client.get("/api/v1/agencies", headers=headers)).status_code
-                for _ in range(4)]
+    statuses = [
+        (await client.get("/api/v1/agencies", headers=headers)).status_code for _ in range(4)
+    ]
     assert 429 not in statuses[:3]
     limited = await client.get("/api/v1/agencies", headers=headers)
     assert limited.status_code == 429
@@ -108,11 +113,21 @@ async def test_services_refuse_calls_the_gateway_did_not_sign(client: httpx.Asyn
     transport = httpx.ASGITransport(app=service_app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://indicators") as direct:
         assert (await direct.get("/api/v1/agencies")).status_code == 401
-        forged = sign_request("not-the-secret", method="GET", target="/api/v1/agencies",
-                              principal=Principal(Role.ADMIN, "forged"), body=b"")
+        forged = sign_request(
+            "not-the-secret",
+            method="GET",
+            target="/api/v1/agencies",
+            principal=Principal(Role.ADMIN, "forged"),
+            body=b"",
+        )
         assert (await direct.get("/api/v1/agencies", headers=forged)).status_code == 401
-        tampered = sign_request("test-internal-secret", method="GET", target="/api/v1/agencies",
-                                principal=Principal(Role.READER, "r"), body=b"")
+        tampered = sign_request(
+            "test-internal-secret",
+            method="GET",
+            target="/api/v1/agencies",
+            principal=Principal(Role.READER, "r"),
+            body=b"",
+        )
         tampered["x-dx-principal"] = "admin;;r"
         assert (await direct.get("/api/v1/agencies", headers=tampered)).status_code == 401
 

@@ -12,8 +12,9 @@ from services.gateway.ratelimit import RateLimiter
         pytest.param(60, [0] * 60 + [0.5, 1.0], [0] * 60 + [0.5, 0], id="refills-per-second"),
     ],
 )
-def test_token_bucket(per_minute: int | None, calls_at: list[float],
-                      expected_waits: list[float]) -> None:
+def test_token_bucket(
+    per_minute: int | None, calls_at: list[float], expected_waits: list[float]
+) -> None:
     limiter = RateLimiter()
     waits = [limiter.check("k", per_minute, now=t) for t in calls_at]
     assert waits == pytest.approx(expected_waits)
