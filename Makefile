@@ -19,6 +19,7 @@ run: $(STAMP)
 ## Everything CI checks: lint, types, the whole test suite (PostgreSQL and a broker included).
 test: $(STAMP)
 	bash scripts/ensure-test-services.sh
+	bash scripts/install-test-tools.sh
 	$(MAKE) lint typecheck
 	$(BIN)/pytest
 

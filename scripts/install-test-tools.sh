@@ -46,6 +46,17 @@ else
   "$PYTHON" -m pip install --quiet kubernetes-validate
 fi
 
+# The manifests use kustomize v4+ features (`labels`, `replicas`, targeted `patches`). The
+# kubectl these machine images ship embeds kustomize v5; Debian bookworm's kubernetes-client
+# (1.20) embeds v2.0.3, which cannot render them: tests/deploy then fails and says so.
+kustomize_version="$(kubectl version --client 2>/dev/null | sed -n 's/^Kustomize Version: v\{0,1\}\([0-9]*\).*/\1/p')"
+if [ -z "$kustomize_version" ] || [ "$kustomize_version" -lt 4 ]; then
+  if ! command -v kustomize >/dev/null 2>&1; then
+    echo "install-test-tools: WARNING: $(command -v kubectl) embeds kustomize '${kustomize_version:-unknown}' (< v4);" \
+      "install kubectl >= 1.21 or a kustomize binary for tests/deploy" >&2
+  fi
+fi
+
 kubectl version --client 2>/dev/null | head -2 || true
 promtool --version 2>&1 | head -1 || true
 "$PYTHON" -c "import importlib.metadata as m; print('kubernetes-validate', m.version('kubernetes-validate'))"
