@@ -29,23 +29,7 @@ async def count_agencies(session: AsyncSession) -> int:
 async def load_agencies(session: AsyncSession) -> list[Agency]:
     """Every agency, as domain objects."""
     rows = (await session.scalars(select(AgencyRow).order_by(AgencyRow.code))).all()
-    return [
-        Agency.model_validate(
-            {
-                "code": r.code,
-                "name_vi": r.name_vi,
-                "name_en": r.name_en,
-                "kind": r.kind,
-                "groups": r.groups,
-                "contacts": r.contacts,
-                "parent": r.parent,
-                "valid_from": r.valid_from,
-                "valid_to": r.valid_to,
-                "successor": r.successor,
-            }
-        )
-        for r in rows
-    ]
+    return [Agency.model_validate(r, from_attributes=True) for r in rows]
 
 
 async def load_indicators(session: AsyncSession) -> list[Indicator]:
@@ -79,21 +63,7 @@ async def load_pillars(session: AsyncSession) -> list[Pillar]:
 
 async def upsert_agency(session: AsyncSession, agency: Agency) -> None:
     """Insert or replace an agency."""
-    await session.merge(
-        AgencyRow(
-            code=agency.code,
-            name_vi=agency.name_vi,
-            name_en=agency.name_en,
-            kind=agency.kind,
-            groups=list(agency.groups),
-            contacts=[c.model_dump() for c in agency.contacts],
-            parent=agency.parent,
-            valid_from=agency.valid_from,
-            valid_to=agency.valid_to,
-            successor=agency.successor,
-            updated_at=utcnow(),
-        )
-    )
+    await session.merge(AgencyRow(**agency.model_dump(), updated_at=utcnow()))
 
 
 async def upsert_population(

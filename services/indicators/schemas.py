@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from libs.common.events import StoredObservation
 from services.indicators.domain.catalogue import Agency, Contact
 
 
@@ -69,16 +70,9 @@ class PopulationOut(BaseModel):
     size: int
 
 
-class ObservationOut(BaseModel):
-    indicator: str
-    agency: str
-    scope: str
-    period: str
-    value: bool | float | None
-    revision: int
-    recorded_at: datetime
-    reported_at: datetime
-    late: bool
+class ObservationOut(StoredObservation):
+    """A stored value with its provenance."""
+
     source: str
     submission: str | None = None
     note: str | None = None

@@ -159,17 +159,7 @@ class ObservationStore:
 
 def observed(row: ObservationRow) -> StoredObservation:
     """An observation as carried on the bus."""
-    return StoredObservation(
-        indicator=row.indicator,
-        agency=row.agency,
-        scope=row.scope,
-        period=row.period,
-        value=row.value,
-        revision=row.revision,
-        recorded_at=row.recorded_at,
-        reported_at=row.reported_at,
-        late=row.late,
-    )
+    return StoredObservation.model_validate(row, from_attributes=True)
 
 
 def reporters_of(indicator: Indicator, catalogue: CatalogueView) -> list[ReporterSpan]:
@@ -226,14 +216,4 @@ def indicator_event(indicator: Indicator, catalogue: CatalogueView) -> Indicator
 
 def agency_event(agency: Agency) -> AgencyPublished:
     """The catalogue event for an agency."""
-    return AgencyPublished(
-        code=agency.code,
-        name_vi=agency.name_vi,
-        name_en=agency.name_en,
-        kind=agency.kind,
-        groups=list(agency.groups),
-        contacts=[c.model_dump() for c in agency.contacts],
-        valid_from=agency.valid_from,
-        valid_to=agency.valid_to,
-        successor=agency.successor,
-    )
+    return AgencyPublished.model_validate(agency.model_dump(mode="json", exclude={"parent"}))

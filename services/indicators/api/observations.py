@@ -26,20 +26,7 @@ CSV_COLUMNS = list(ObservationOut.model_fields)
 
 
 def _out(row: ObservationRow) -> ObservationOut:
-    return ObservationOut(
-        indicator=row.indicator,
-        agency=row.agency,
-        scope=row.scope,
-        period=row.period,
-        value=row.value,
-        revision=row.revision,
-        recorded_at=row.recorded_at,
-        reported_at=row.reported_at,
-        late=row.late,
-        source=row.source,
-        submission=row.submission,
-        note=row.note,
-    )
+    return ObservationOut.model_validate(row, from_attributes=True)
 
 
 def _within(period: str, start: ReportingPeriod | None, end: ReportingPeriod | None) -> bool:
