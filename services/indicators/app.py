@@ -31,7 +31,10 @@ def build(settings: Settings, bus: EventBus, *, standalone: bool) -> FastAPI:
 
         async def seed() -> None:
             async with runtime.db.transaction() as session:
-                await seed_reference(session, runtime.outbox)
+                seeded = await seed_reference(session, runtime.outbox)
+            # Serve only once every replica of the catalogue has it (first start only).
+            while seeded and await runtime.relay.relay_once():
+                pass
 
         runtime.on_start(seed)
     app = create_service_app(
