@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration bench cluster-up clean
+.PHONY: run test lint typecheck unit integration bench cluster-up demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,7 @@ run: $(STAMP)
 test: $(STAMP)
 	bash scripts/ensure-test-services.sh
 	bash scripts/install-test-tools.sh
+	bash scripts/install-browser.sh
 	$(MAKE) lint typecheck
 	$(BIN)/pytest
 
@@ -42,3 +43,12 @@ clean:
 ## The cluster without containers: broker, PostgreSQL schemas, every service as a process.
 cluster-up: $(STAMP)
 	$(BIN)/python -m deploy.local.cluster up
+
+## Opt-in: load a clearly labelled SYNTHETIC per-agency dataset into the platform `make run` started.
+demo: $(STAMP)
+	DX_DEMO_TOKEN="$$($(BIN)/dx keys create --role admin --label 'make demo')" \
+	  $(BIN)/python -m services.gateway.web.demo --url http://127.0.0.1:$${DX_PORT:-8000}
+
+## Benchmarks against this machine's raw limits (prints a table, writes bench/results/*.json).
+bench: $(STAMP)
+	$(BIN)/python -m bench

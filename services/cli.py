@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,6 +11,7 @@ import uvicorn
 
 from libs.common.auth import Role
 from libs.common.db import Database
+from libs.common.errors import ProblemError
 from libs.common.logs import configure_logging
 from libs.common.settings import SERVICES, get_settings
 from services import platform
@@ -74,6 +76,32 @@ def seed() -> None:
     platform.migrate(settings, ("indicators",))
     loaded = asyncio.run(platform.seed_indicators(settings))
     typer.echo("reference catalogue loaded" if loaded else "catalogue already present; unchanged")
+
+
+@app.command("import")
+def import_file(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX")],
+    atomic: Annotated[bool, typer.Option(help="Keep nothing if any row is bad")] = False,
+) -> None:
+    """Import a sheet of values for the standing agency (columns: agency, period, indicator, value,
+    note), printing a report per bad row; the running platform publishes what was accepted."""
+    settings = get_settings()
+    platform.migrate(settings, ("ingest",))
+    try:
+        report = asyncio.run(platform.import_sheet(settings, path.read_bytes(), atomic=atomic))
+    except ProblemError as error:
+        for item in error.errors or []:
+            typer.echo(f"{' '.join(map(str, item.loc))}: {item.msg}", err=True)
+        typer.echo(f"refused: {error.detail}", err=True)
+        raise typer.Exit(code=1) from error
+    for item in report.errors:
+        typer.echo(f"row {item.loc[1]}, {item.loc[-1]}: {item.msg}", err=True)
+    typer.echo(
+        f"{report.accepted_rows} rows accepted in {len(report.submissions)} submissions, "
+        f"{report.rejected_rows} rejected"
+    )
+    if report.rejected_rows:
+        raise typer.Exit(code=1)
 
 
 @keys_app.command("create")

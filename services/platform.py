@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+import typer
 from fastapi import FastAPI
 
 from libs.common.bus import EventBus, create_bus
@@ -13,9 +14,14 @@ from libs.common.service import ServiceRuntime
 from libs.common.settings import SERVICES, BusKind, Settings
 from services.gateway.app import Gateway, create_gateway_app
 from services.gateway.routing import Upstreams
+from services.gateway.web import dashboard_router
 from services.indicators import app as indicators
 from services.indicators.reference import seed_reference
 from services.ingest import app as ingest
+from services.ingest.files import read_sheet
+from services.ingest.schemas import UploadReport
+from services.ingest.service import import_rows, sheet_limits
+from services.ingest.settings import IngestSettings
 from services.notify import app as notify
 from services.scoring import app as scoring
 
@@ -69,7 +75,9 @@ def embedded_app(settings: Settings, *, bus: EventBus | None = None) -> FastAPI:
             await service.stop()
         await bus.stop()
 
-    gateway_app = create_gateway_app(gateway, on_start=[start], on_stop=[stop])
+    gateway_app = create_gateway_app(
+        gateway, on_start=[start], on_stop=[stop], extra_routers=[dashboard_router()]
+    )
     gateway_app.state.services = apps
     return gateway_app
 
@@ -82,6 +90,34 @@ async def seed_indicators(settings: Settings) -> bool:
     try:
         async with service.db.transaction() as session:
             return await seed_reference(session, service.outbox)
+    finally:
+        await service.db.dispose()
+
+
+async def import_sheet(settings: Settings, data: bytes, *, atomic: bool) -> UploadReport:
+    """Import a CSV/XLSX through ingest's outbox, with a progress bar on the terminal."""
+    ingest_settings = IngestSettings()
+    rows = read_sheet(data, sheet_limits(ingest_settings))
+    service = runtime(
+        ingest.build(settings, create_bus(settings, default=BusKind.KAFKA), standalone=True)
+    )
+    try:
+        with typer.progressbar(length=len(rows), label="importing") as bar:
+            done = 0
+
+            def advance(rows_done: int, _total: int) -> None:
+                nonlocal done
+                bar.update(rows_done - done)
+                done = rows_done
+
+            return await import_rows(
+                service,
+                rows,
+                source="import",
+                progress=advance,
+                atomic=atomic,
+                settings=ingest_settings,
+            )
     finally:
         await service.db.dispose()
 
@@ -101,6 +137,6 @@ def cluster_app(name: str, settings: Settings) -> FastAPI:
                 limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
             )
         upstreams = Upstreams(clients, secret=settings.internal_secret.get_secret_value())
-        return create_gateway_app(Gateway(settings, upstreams))
+        return create_gateway_app(Gateway(settings, upstreams), extra_routers=[dashboard_router()])
     bus = create_bus(settings, default=BusKind.KAFKA)
     return BUILDERS[name](settings, bus, standalone=True)

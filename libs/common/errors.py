@@ -91,6 +91,12 @@ class InvalidInput(ProblemError):
     status, slug, title = 422, "validation", "The input is not valid"
 
 
+class ClientGone(ProblemError):
+    """The client disconnected mid-request; nobody reads the answer (nginx's 499)."""
+
+    status, slug, title = 499, "client-closed-request", "The client closed the request"
+
+
 class RateLimited(ProblemError):
     status, slug, title = 429, "rate-limited", "Too many requests"
 

@@ -204,8 +204,9 @@ class OutboxRelay:
         by_topic: dict[str, list[Envelope]] = {}
         for row in rows:
             by_topic.setdefault(row.topic, []).append(Envelope.from_bytes(row.envelope))
+        # Topics go out side by side: a slow consumer of one topic does not hold up the others.
+        await asyncio.gather(*(self.bus.publish(t, events) for t, events in by_topic.items()))
         for topic, envelopes in by_topic.items():
-            await self.bus.publish(topic, envelopes)
             EVENTS_PUBLISHED.labels(self.service, topic).inc(len(envelopes))
         now = utcnow()
         async with self.db.transaction() as session:

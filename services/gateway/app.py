@@ -9,10 +9,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 
 from libs.common.auth import Principal, Role, require_admin
 from libs.common.db import Database
-from libs.common.errors import Forbidden, PayloadTooLarge, RateLimited, install_problem_handlers
+from libs.common.errors import (
+    ClientGone,
+    Forbidden,
+    PayloadTooLarge,
+    RateLimited,
+    install_problem_handlers,
+)
 from libs.common.http import RequestContextMiddleware
 from libs.common.metrics import metrics_router
 from libs.common.settings import Settings
@@ -61,11 +68,14 @@ class Gateway:
         if declared and declared.isdigit() and int(declared) > limit:
             raise PayloadTooLarge(f"The body exceeds {limit} bytes")
         chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise PayloadTooLarge(f"The body exceeds {limit} bytes")
-            chunks.append(chunk)
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"The body exceeds {limit} bytes")
+                chunks.append(chunk)
+        except ClientDisconnect as error:
+            raise ClientGone("The client went away before sending its body") from error
         return b"".join(chunks)
 
     async def openapi(self, own: dict[str, Any]) -> dict[str, Any]:

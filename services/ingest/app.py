@@ -5,12 +5,29 @@ from fastapi import FastAPI
 from libs.common.bus import EventBus
 from libs.common.service import ServiceRuntime, create_service_app
 from libs.common.settings import Settings
+from services.ingest import handlers
+from services.ingest.api import router
 from services.ingest.models import MESSAGING
+from services.ingest.settings import IngestSettings
 
 NAME = "ingest"
 
 
-def build(settings: Settings, bus: EventBus, *, standalone: bool) -> FastAPI:
+def build(
+    settings: Settings,
+    bus: EventBus,
+    *,
+    standalone: bool,
+    ingest_settings: IngestSettings | None = None,
+) -> FastAPI:
     """The ingest app, with its runtime in app.state.runtime."""
     runtime = ServiceRuntime(name=NAME, settings=settings, bus=bus, tables=MESSAGING)
-    return create_service_app(runtime, [], standalone=standalone)
+    handlers.register(runtime)
+    app = create_service_app(
+        runtime,
+        [router],
+        standalone=standalone,
+        description="Submissions (JSON, batches, CSV and XLSX sheets), validated and kept.",
+    )
+    app.state.ingest_settings = ingest_settings or IngestSettings()
+    return app

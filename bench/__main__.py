@@ -1,0 +1,149 @@
+"""``python -m bench``: measure the platform against the raw limits of this machine.
+
+Prints a table and writes it as JSON under ``bench/results/``. ``--quick`` runs smaller loads
+(a smoke run); ``--mode`` picks the embedded default, the cluster, or both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import httpx
+
+from bench import ingest, raw, servers
+from bench.stats import Row, render
+from bench.workload import slots
+from deploy.local.cluster import broker
+
+RATES = (200, 400, 700, 1000, 1400, 2000)
+P99_BUDGET_MS = 100.0
+
+
+async def measure(
+    url: str, mode: str, *, quick: bool, limits: dict[str, float], db_limit: str
+) -> list[Row]:
+    """Throughput per request size, latency at fixed rates, for one running platform."""
+    rows: list[Row] = []
+    async with httpx.AsyncClient(
+        base_url=url,
+        timeout=60,
+        headers={"Authorization": f"Bearer {servers.TOKEN}"},
+        limits=httpx.Limits(max_connections=256, max_keepalive_connections=256),
+    ) as client:
+        source = await slots(client)
+        for size, total in (
+            (1, 500 if quick else 3000),
+            (50, 2000 if quick else 20000),
+            (500, 5000 if quick else 50000),
+        ):
+            print(f"{mode}: ingest, {size} value(s) per request, {total} values")
+            result = await ingest.throughput(
+                client, source, values_per_request=size, total_values=total
+            )
+            rows.append(
+                Row(
+                    f"{mode} ingest x{size}",
+                    "values stored/s",
+                    result.values_per_second,
+                    "values/s",
+                    limits[db_limit],
+                    db_limit,
+                )
+            )
+            rows.append(
+                Row(
+                    f"{mode} ingest x{size}",
+                    "submissions stored/s",
+                    result.submissions_per_second,
+                    "subs/s",
+                )
+            )
+        held = 0.0
+        for rate in RATES[:3] if quick else RATES:
+            print(f"{mode}: latency at {rate} submissions/s")
+            latencies, errors = await ingest.latency_at_rate(
+                client, source, rate=rate, seconds=3 if quick else 10
+            )
+            figures = ingest.summarize(latencies)
+            for name, value in figures.items():
+                rows.append(Row(f"{mode} latency @{rate}/s", name, value, "ms"))
+            if errors:
+                rows.append(Row(f"{mode} latency @{rate}/s", "errors", errors, "requests"))
+            if figures["p99"] < P99_BUDGET_MS and not errors:
+                held = rate
+            else:
+                break
+        rows.append(
+            Row(
+                f"{mode} latency", f"highest rate with p99 < {P99_BUDGET_MS:.0f} ms", held, "subs/s"
+            )
+        )
+    return rows
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--mode", choices=["embedded", "cluster", "all"], default="all")
+    parser.add_argument("--quick", action="store_true", help="small loads (a smoke run)")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "DX_BENCH_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    parser.add_argument("--out", type=Path, default=Path("bench/results"))
+    args = parser.parse_args()
+    count = 20_000 if args.quick else 200_000
+    print("raw limits ...")
+    limits = {"SQLite executemany": raw.sqlite_rows_per_second(count)}
+    rows = [
+        Row("raw", "SQLite executemany, one transaction", limits["SQLite executemany"], "rows/s")
+    ]
+    if args.mode in ("cluster", "all"):
+        dsn = args.postgres.replace("+asyncpg", "")
+        limits["PostgreSQL COPY"] = await raw.postgres_rows_per_second(dsn, count)
+        rows.append(Row("raw", "PostgreSQL COPY", limits["PostgreSQL COPY"], "rows/s"))
+        with broker(Path("bench/results/logs")) as bootstrap:
+            events = await raw.kafka_events_per_second(bootstrap, count // 10, 10)
+        rows.append(Row("raw", "aiokafka produce (10 values/event)", events, "events/s"))
+        rows.append(Row("raw", "aiokafka produce, as values", events * 10, "values/s"))
+    if args.mode in ("embedded", "all"):
+        with servers.embedded() as url:
+            rows += await measure(
+                url, "embedded", quick=args.quick, limits=limits, db_limit="SQLite executemany"
+            )
+    if args.mode in ("cluster", "all"):
+        with servers.local_cluster(args.postgres) as url:
+            rows += await measure(
+                url, "cluster", quick=args.quick, limits=limits, db_limit="PostgreSQL COPY"
+            )
+    print()
+    print(render(rows))
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    path.write_text(
+        json.dumps(
+            {
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "platform": platform.platform(),
+                    "python": platform.python_version(),
+                },
+                "quick": args.quick,
+                "rows": [asdict(row) | {"ratio": row.ratio} for row in rows],
+            },
+            indent=2,
+        )
+    )
+    print(f"\nwritten to {path}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,127 @@
+"""Ingest measured end to end: HTTP → outbox → bus → observation store → status ``stored``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from bench.stats import percentile
+from bench.workload import Slot, requests
+
+
+@dataclass(frozen=True)
+class Throughput:
+    values: int
+    submissions: int
+    seconds: float
+    accept_seconds: float
+
+    @property
+    def values_per_second(self) -> float:
+        return self.values / self.seconds
+
+    @property
+    def submissions_per_second(self) -> float:
+        return self.submissions / self.seconds
+
+
+def receipts_of(response: httpx.Response) -> list[str]:
+    """The submission ids a submit or batch response accepted."""
+    body: Any = response.json()
+    if "results" in body:
+        return [item["id"] for item in body["results"] if item["status"] == "accepted"]
+    return [body["id"]]
+
+
+async def wait_all_stored(client: httpx.AsyncClient, ids: list[str], progress: bool = True) -> None:
+    """Poll statuses until every submission is stored (a failed poll is simply polled again)."""
+    pending = list(ids)
+    while pending:
+        chunk = pending[:200]
+        answers = await asyncio.gather(
+            *(client.get(f"/api/v1/submissions/{sid}") for sid in chunk), return_exceptions=True
+        )
+        statuses = {
+            sid: answer.json().get("status")
+            for sid, answer in zip(chunk, answers, strict=True)
+            if isinstance(answer, httpx.Response) and answer.status_code == 200
+        }
+        if "rejected" in statuses.values():
+            raise RuntimeError("a benchmark submission was rejected")
+        done = {sid for sid, status in statuses.items() if status == "stored"}
+        pending = [sid for sid in pending if sid not in done]
+        if progress:
+            print(f"\r  stored: {len(ids) - len(pending)}/{len(ids)}", end="", flush=True)
+        if pending and not done:
+            await asyncio.sleep(0.05)
+    if progress:
+        print()
+
+
+async def throughput(
+    client: httpx.AsyncClient,
+    source: Iterator[Slot],
+    *,
+    values_per_request: int,
+    total_values: int,
+    concurrency: int = 16,
+) -> Throughput:
+    """Send requests of the given size until ``total_values``, then wait until all are stored."""
+    queue = requests(source, values_per_request=values_per_request)
+    ids: list[str] = []
+    sent_values = 0
+    lock = asyncio.Lock()
+
+    async def worker() -> None:
+        nonlocal sent_values
+        while True:
+            async with lock:
+                if sent_values >= total_values:
+                    return
+                path, body, carried = next(queue)
+                sent_values += carried
+            response = await client.post(path, json=body)
+            if response.status_code not in (200, 202):
+                raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
+            ids.extend(receipts_of(response))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    accepted = time.perf_counter() - started
+    await wait_all_stored(client, ids)
+    return Throughput(sent_values, len(ids), time.perf_counter() - started, accepted)
+
+
+async def latency_at_rate(
+    client: httpx.AsyncClient, source: Iterator[Slot], *, rate: float, seconds: float
+) -> tuple[list[float], int]:
+    """Open-loop single-value submissions at ``rate``/s; latency counted from the planned send."""
+    latencies: list[float] = []
+    errors = 0
+    queue = requests(source, values_per_request=1)
+    start = time.perf_counter() + 0.1
+
+    async def one(planned: float, body: Any) -> None:
+        nonlocal errors
+        await asyncio.sleep(max(0.0, planned - time.perf_counter()))
+        try:
+            response = await client.post("/api/v1/submissions", json=body)
+            if response.status_code != 202:
+                errors += 1
+        except httpx.HTTPError:
+            errors += 1
+        latencies.append(time.perf_counter() - planned)
+
+    count = int(rate * seconds)
+    await asyncio.gather(*(one(start + n / rate, next(queue)[1]) for n in range(count)))
+    return latencies, errors
+
+
+def summarize(latencies: list[float]) -> dict[str, float]:
+    """p50/p95/p99 in milliseconds."""
+    return {f"p{int(q * 100)}": 1000 * percentile(latencies, q) for q in (0.5, 0.95, 0.99)}

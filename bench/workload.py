@@ -1,0 +1,76 @@
+"""Synthetic but valid submissions: every (agency, period, indicator) used once per run."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+FIRST_YEAR, LAST_YEAR = 1990, 2023  # ended half-years, all before the 2025 mergers
+
+
+@dataclass(frozen=True)
+class Slot:
+    """An agency and period, and the boolean indicators that agency reports."""
+
+    agency: str
+    period: str
+    indicators: tuple[str, ...]
+
+
+async def slots(client: httpx.AsyncClient) -> Iterator[Slot]:
+    """Every (agency, half-year) with the agencies' boolean indicators, in random order."""
+    indicators = (await client.get("/api/v1/indicators")).json()
+    by_agency: dict[str, list[str]] = {}
+    for indicator in indicators:
+        if indicator["value_type"] != "boolean_per_agency" or not indicator.get("population"):
+            continue
+        population = (
+            await client.get(
+                f"/api/v1/populations/{indicator['population']}", params={"period": "2023-S1"}
+            )
+        ).json()
+        for agency in population["resolved"]:
+            by_agency.setdefault(agency, []).append(indicator["code"])
+    periods = [f"{year}-S{half}" for year in range(FIRST_YEAR, LAST_YEAR + 1) for half in (1, 2)]
+    found = [
+        Slot(agency, period, tuple(sorted(codes)))
+        for agency, codes in by_agency.items()
+        for period in periods
+    ]
+    random.Random(7).shuffle(found)
+    return iter(found)
+
+
+def submission(slot: Slot, size: int) -> dict[str, Any]:
+    """A submission of ``size`` of the slot's indicators (true or false at random)."""
+    chooser = random.Random(slot.agency + slot.period)
+    return {
+        "submission_id": uuid.uuid4().hex,
+        "agency": slot.agency,
+        "period": slot.period,
+        "values": [
+            {"indicator": code, "value": chooser.random() < 0.6} for code in slot.indicators[:size]
+        ],
+    }
+
+
+def requests(
+    source: Iterator[Slot], *, values_per_request: int, per_submission: int = 10
+) -> Iterator[tuple[str, Any, int]]:
+    """(path, body, values) of requests carrying ``values_per_request`` values each."""
+    while True:
+        if values_per_request == 1:
+            yield "/api/v1/submissions", submission(next(source), 1), 1
+            continue
+        items, carried = [], 0
+        for slot in itertools.islice(source, values_per_request // per_submission):
+            item = submission(slot, per_submission)
+            items.append(item)
+            carried += len(item["values"])
+        yield "/api/v1/submissions/batch", items, carried

@@ -1,0 +1,77 @@
+"""Tables as the pages show them and as CSV: one structure, so every table downloads as shown."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+# Spreadsheets run cells starting with these as formulas; names come from admin-edited data.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: its text, and how the page may dress it (link, badge, bar)."""
+
+    text: str
+    raw: str | None = None
+    href: str | None = None
+    badge: str | None = None
+    bar: float | None = None
+    numeric: bool = False
+    title: str | None = None
+
+    def csv_value(self) -> str:
+        """The CSV form: machine-readable numbers, formula-safe text."""
+        if self.raw is not None:
+            return self.raw
+        if self.text.startswith(_FORMULA_START):
+            return "'" + self.text
+        return self.text
+
+
+@dataclass
+class Table:
+    """A captioned table with an id that names its CSV download."""
+
+    id: str
+    caption: str
+    headers: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+    empty: str = ""
+
+    def add(self, *cells: Cell) -> None:
+        """Append a row (as many cells as headers)."""
+        if len(cells) != len(self.headers):
+            raise ValueError(f"table {self.id}: {len(cells)} cells for {len(self.headers)} columns")
+        self.rows.append(list(cells))
+
+    def csv(self) -> str:
+        """The table as CSV, with a BOM so that Excel reads Vietnamese text as UTF-8."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(self.headers)
+        for row in self.rows:
+            writer.writerow(cell.csv_value() for cell in row)
+        return "\ufeff" + buffer.getvalue()
+
+
+def text_cell(value: object, *, href: str | None = None, title: str | None = None) -> Cell:
+    """A plain cell ('' for None)."""
+    return Cell("" if value is None else str(value), href=href, title=title)
+
+
+def find_table(tables: list[Table], table_id: str | None) -> Table | None:
+    """The table with ``table_id``; the first one when no id is given."""
+    if not tables:
+        return None
+    if not table_id:
+        return tables[0]
+    return next((t for t in tables if t.id == table_id), None)
+
+
+def csv_filename(page: str, table: Table, lang: str) -> str:
+    """A download name saying what the file holds: ``dx-overview-goals-vi.csv``."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in f"{page}-{table.id}")
+    return f"dx-{safe}-{lang}.csv"

@@ -1,0 +1,304 @@
+"""Ingest's work: authorise, validate, keep (see ``intake``), and answer about submissions."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable, Collection, Sequence
+from datetime import datetime
+from typing import cast
+
+from libs.common.auth import Principal, Role, require_agency_access
+from libs.common.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    ProblemItem,
+    ServiceUnavailable,
+)
+from libs.common.events import utcnow
+from libs.common.service import ServiceRuntime
+from services.ingest import repository
+from services.ingest.files import FileLimits, SheetRow, read_sheet
+from services.ingest.intake import Stored, digest, late, receipt, store
+from services.ingest.metrics import BATCH_SIZE, count
+from services.ingest.rows import agency_codes, group_rows
+from services.ingest.schemas import Receipt, Status, SubmissionIn, SubmissionOut, UploadReport
+from services.ingest.settings import IngestSettings
+from services.ingest.validation import (
+    Catalogue,
+    Draft,
+    DraftValue,
+    Finding,
+    Rules,
+    validate,
+    vietnam_day,
+)
+
+log = logging.getLogger(__name__)
+
+#: Who runs ``dx import``: an operator at the console, with an admin's reach.
+OPERATOR = Principal(role=Role.ADMIN, key_id="operator")
+CATALOGUE_POLL_SECONDS = 0.05
+SETTLE_SECONDS = 1.0
+
+
+def authorize(principal: Principal, agency: str) -> None:
+    """403 unless the key may submit for ``agency``; refusals are logged with the key id."""
+    try:
+        require_agency_access(principal, agency)
+    except Forbidden:
+        log.warning(
+            "key %s (%s, agency %s) refused: submitting for %s",
+            principal.key_id,
+            principal.role.value,
+            principal.agency,
+            agency,
+            extra={"key_id": principal.key_id, "agency": agency},
+        )
+        count("rejected", "forbidden")
+        raise
+
+
+def rules(settings: IngestSettings, now: datetime) -> Rules:
+    """The validation policy at ``now``."""
+    return Rules(
+        today=vietnam_day(now),
+        accept_open_periods=settings.accept_open_periods,
+        max_values=settings.max_values,
+    )
+
+
+def draft_of(body: SubmissionIn) -> Draft:
+    """A request body as the validation rules see it."""
+    values = [DraftValue(v.indicator, v.value, v.note) for v in body.values]
+    return Draft(body.agency, body.period, values)
+
+
+def problems(findings: Sequence[Finding], prefix: Sequence[str | int] = ()) -> list[ProblemItem]:
+    """Findings as problem items, under ``prefix`` (a batch item)."""
+    return [ProblemItem(loc=[*prefix, *f.loc()], msg=f.msg) for f in findings]
+
+
+def tally(stored: Stored) -> None:
+    """Count a kept submission as accepted or as a repeat."""
+    count("duplicate" if stored.duplicate else "accepted")
+
+
+async def load(
+    runtime: ServiceRuntime,
+    *,
+    indicators: Collection[str],
+    agencies: Collection[str],
+    settings: IngestSettings,
+) -> Catalogue:
+    """The replica's entries for these codes; unknown codes are judged on a settled replica.
+
+    Right after start-up the catalogue may still be on its way from the indicators service, or
+    arriving event by event (a failed batch is replayed one by one): unknown codes then mean
+    "not yet", not "wrong". So while the replica is empty or changed in the last second, wait;
+    past ``catalogue_wait_seconds`` answer 503, never a 422 the client would not retry.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settings.catalogue_wait_seconds
+    while True:
+        async with runtime.db.read() as session:
+            catalogue = await repository.load_catalogue(
+                session, indicators=indicators, agencies=agencies
+            )
+            complete = set(indicators) <= set(catalogue.indicators) and set(agencies) <= set(
+                catalogue.agencies
+            )
+            changed_at = None if complete else await repository.catalogue_changed_at(session)
+        if complete or (changed_at and (utcnow() - changed_at).total_seconds() >= SETTLE_SECONDS):
+            return catalogue
+        if loop.time() >= deadline:
+            raise ServiceUnavailable(
+                "Ingest has not received the catalogue yet; retry shortly",
+                headers={"Retry-After": "5"},
+            )
+        await asyncio.sleep(CATALOGUE_POLL_SECONDS)
+
+
+def codes(drafts: Sequence[Draft]) -> dict[str, set[str]]:
+    """The indicator and agency codes the drafts name."""
+    return {
+        "indicators": {v.indicator for d in drafts for v in d.values},
+        "agencies": {d.agency for d in drafts},
+    }
+
+
+async def submit(
+    runtime: ServiceRuntime, principal: Principal, body: SubmissionIn, *, settings: IngestSettings
+) -> Receipt:
+    """Validate and keep one submission; 202 receipt, 403, 409 or 422 listing every problem."""
+    authorize(principal, body.agency)
+    draft = draft_of(body)
+    BATCH_SIZE.observe(len(draft.values))
+    received_at = utcnow()
+    catalogue = await load(runtime, **codes([draft]), settings=settings)
+    findings = validate(draft, catalogue, rules(settings, received_at))
+    if findings:
+        count("rejected", findings[0].kind)
+        raise InvalidInput(
+            f"{len(findings)} problem(s) in the submission", errors=problems(findings)
+        )
+    try:
+        async with runtime.db.transaction() as session:
+            kept = await store(
+                session,
+                runtime.outbox,
+                draft=draft,
+                submission_id=body.submission_id,
+                source="api",
+                received_at=received_at,
+                late=late(draft, catalogue, received_at),
+            )
+    except Conflict:
+        count("rejected", "conflict")
+        raise
+    tally(kept)
+    return receipt(kept)
+
+
+async def find(runtime: ServiceRuntime, principal: Principal, id: str) -> SubmissionOut:
+    """A submission's state; an agency key sees only its own (404 for others, not 403)."""
+    async with runtime.db.read() as session:
+        row = await repository.get_submission(session, id)
+    if row is None or (principal.role is Role.AGENCY and principal.agency != row.agency):
+        raise NotFound(f"No submission {id}")
+    return SubmissionOut(
+        id=row.id,
+        submission_id=row.submission_id,
+        agency=row.agency,
+        period=row.period,
+        status=cast(Status, row.status),
+        source=row.source,
+        errors=[ProblemItem.model_validate(e) for e in row.errors] if row.errors else None,
+        received_at=repository.aware(row.received_at),
+        stored_at=repository.aware(row.stored_at) if row.stored_at else None,
+        late=row.late,
+    )
+
+
+async def upload(
+    runtime: ServiceRuntime,
+    principal: Principal,
+    data: bytes,
+    *,
+    atomic: bool,
+    settings: IngestSettings,
+) -> UploadReport:
+    """Read an uploaded CSV/XLSX and submit its rows (see ``import_rows``)."""
+    if len(data) > settings.max_upload_bytes:
+        count("rejected", "too_large")
+        raise PayloadTooLarge(f"the file exceeds {settings.max_upload_bytes} bytes")
+    try:
+        # openpyxl is blocking and slow: keep the event loop serving other requests.
+        rows = await asyncio.to_thread(read_sheet, data, sheet_limits(settings))
+    except PayloadTooLarge:
+        count("rejected", "too_large")
+        raise
+    except InvalidInput:
+        count("rejected", "unreadable_file")
+        raise
+    return await import_rows(
+        runtime,
+        rows,
+        source="upload",
+        principal=principal,
+        atomic=atomic,
+        batch_key=hashlib.sha256(data).hexdigest(),
+        settings=settings,
+    )
+
+
+def sheet_limits(settings: IngestSettings) -> FileLimits:
+    """How large a sheet the settings allow."""
+    return FileLimits(
+        max_rows=settings.max_request_values,
+        max_uncompressed_bytes=settings.max_xlsx_uncompressed_bytes,
+        max_ratio=settings.max_xlsx_ratio,
+    )
+
+
+async def import_rows(
+    runtime: ServiceRuntime,
+    rows: Sequence[SheetRow],
+    *,
+    source: str = "import",
+    progress: Callable[[int, int], None] | None = None,
+    principal: Principal = OPERATOR,
+    atomic: bool = False,
+    batch_key: str | None = None,
+    settings: IngestSettings | None = None,
+) -> UploadReport:
+    """Submit sheet rows grouped by (agency, period); ``progress(rows_done, rows_total)``.
+
+    Bad rows are reported and skipped unless ``atomic`` (then nothing is kept and the 422 lists
+    every bad row). Submission ids derive from ``batch_key`` (default: the rows' digest) and
+    each group's values, so importing the same file again repeats, never duplicates.
+    """
+    settings = settings or IngestSettings()
+    if len(rows) > settings.max_request_values:
+        raise PayloadTooLarge(f"more than {settings.max_request_values} rows")
+    BATCH_SIZE.observe(len(rows))
+    received_at = utcnow()
+    async with runtime.db.read() as session:
+        rows = agency_codes(rows, await repository.agency_names(session))
+    catalogue = await load(
+        runtime,
+        indicators={r.indicator for r in rows},
+        agencies={r.agency for r in rows},
+        settings=settings,
+    )
+    for agency in sorted({r.agency for r in rows}):
+        authorize(principal, agency)
+    groups = group_rows(rows, catalogue, rules(settings, received_at))
+    errors = sorted(
+        (item for group in groups for item in group.errors), key=lambda item: int(item.loc[1])
+    )
+    for group in groups:
+        if group.accepted is None and group.errors:
+            count("rejected", group.findings[0].kind if group.findings else "bad_value")
+    if atomic and errors:
+        raise InvalidInput(f"{len(errors)} problem(s) in the file", errors=errors)
+    rejected = {n for group in groups for n in group.rejected_rows}
+    key = batch_key or hashlib.sha256(repr(rows).encode()).hexdigest()
+    drafts = [group.accepted for group in groups if group.accepted is not None]
+    chunk = max(len(drafts), 1) if atomic else settings.import_chunk
+    ids: list[str] = []
+    done = len(rejected)  # progress counts rows dealt with, refused ones included
+    if progress is not None:
+        progress(done, len(rows))
+    for start in range(0, len(drafts), chunk):
+        part = drafts[start : start + chunk]
+        async with runtime.db.transaction() as session:
+            kept = [
+                await store(
+                    session,
+                    runtime.outbox,
+                    draft=draft,
+                    # The file and the values name the submission: the same file again repeats.
+                    submission_id=f"{source}:{key[:16]}:{digest(draft)[:16]}",
+                    source=source,
+                    received_at=received_at,
+                    late=late(draft, catalogue, received_at),
+                )
+                for draft in part
+            ]
+        for stored in kept:
+            tally(stored)
+            ids.append(stored.submission.id)
+        done += sum(len(draft.values) for draft in part)
+        if progress is not None:
+            progress(done, len(rows))
+    return UploadReport(
+        accepted_rows=len(rows) - len(rejected),
+        rejected_rows=len(rejected),
+        submissions=ids,
+        errors=errors,
+    )

@@ -1,0 +1,36 @@
+"""Ingest's own configuration (environment, prefix ``DX_INGEST_``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IngestSettings(BaseSettings):
+    """Limits on what one request may carry, and the calendar policy of submissions."""
+
+    model_config = SettingsConfigDict(env_prefix="DX_INGEST_", extra="ignore")
+
+    max_values: int = Field(1000, ge=1, description="Values one submission may carry")
+    max_batch_items: int = Field(1000, ge=1, description="Submissions one batch may carry")
+    max_request_values: int = Field(
+        100_000, ge=1, description="Values (or file rows) one batch, upload or import may carry"
+    )
+    max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Largest uploaded file")
+    max_xlsx_uncompressed_bytes: int = Field(
+        50 * 1024 * 1024, ge=1, description="Largest total an XLSX may expand to"
+    )
+    max_xlsx_ratio: float = Field(
+        100.0, gt=1, description="Largest expansion (uncompressed / file size) of an XLSX"
+    )
+    accept_open_periods: bool = Field(
+        False, description="Accept values for a period that has not ended yet"
+    )
+    catalogue_wait_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="How long a submission waits for a first catalogue before a 503 (start-up)",
+    )
+    import_chunk: int = Field(
+        200, ge=1, description="Submissions per transaction of a non-atomic upload or import"
+    )
