@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from libs.common.bus import EventBus
 from libs.common.service import ServiceRuntime, create_service_app
 from libs.common.settings import Settings
+from services.scoring import api, handlers
 from services.scoring.models import MESSAGING
 
 NAME = "scoring"
@@ -13,4 +14,10 @@ NAME = "scoring"
 def build(settings: Settings, bus: EventBus, *, standalone: bool) -> FastAPI:
     """The scoring app, with its runtime in app.state.runtime."""
     runtime = ServiceRuntime(name=NAME, settings=settings, bus=bus, tables=MESSAGING)
-    return create_service_app(runtime, [], standalone=standalone)
+    handlers.register(runtime)
+    return create_service_app(
+        runtime,
+        [api.router],
+        standalone=standalone,
+        description="Bands, trajectory statuses, composite indices, rankings and laggards.",
+    )

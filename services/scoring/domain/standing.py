@@ -1,0 +1,151 @@
+"""Agencies' own figures: composite index and rankings (§6), and where each stands for laggards."""
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from libs.common.periods import ReportingPeriod, latest_counting
+from services.scoring.domain.calendar import series_up_to
+from services.scoring.domain.catalogue import Indicator
+from services.scoring.domain.index import (
+    RankedAgency,
+    agency_index,
+    attainment,
+    pillar_score,
+    rank_agencies,
+)
+from services.scoring.domain.laggards import Standing
+from services.scoring.domain.targets import ObservedValue
+from services.scoring.domain.trajectory import assess_trajectory
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """An agency's latest figure for one period, and when the period's first report arrived."""
+
+    value: ObservedValue | None
+    reported_at: datetime | None = None
+
+
+# One agency's reports of one indicator, by the period they were made for.
+Reports = Mapping[ReportingPeriod, Report]
+
+
+def report_for(reports: Reports, period: ReportingPeriod, frequency: str) -> Report | None:
+    """The report standing for `period`; a withdrawn (null) figure reports nothing."""
+    given = [p for p, report in reports.items() if report.value is not None]
+    chosen = latest_counting(given, asked=period, frequency=frequency)
+    return None if chosen is None else reports[chosen]
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyScore:
+    """An agency's composite index for a period, per pillar and per indicator."""
+
+    agency: str
+    index: float
+    pillar_scores: dict[str, float] = field(default_factory=dict)
+    attainments: dict[str, float] = field(default_factory=dict)
+
+
+def debtors(indicators: Iterable[Indicator], period: ReportingPeriod) -> set[str]:
+    """The agencies owing `period` a figure of some indicator that enters the index."""
+    return {
+        agency
+        for indicator in indicators
+        if indicator.measures_agencies and indicator.target_for(period) is not None
+        for agency in indicator.expected_reporters(period)
+    }
+
+
+def score_agency(
+    agency: str,
+    *,
+    period: ReportingPeriod,
+    indicators: Iterable[Indicator],
+    reports: Mapping[str, Reports],
+    pillar_weights: Mapping[str, float] | None = None,
+) -> AgencyScore | None:
+    """The agency's index over the indicators it owes for `period` (by code); None if none."""
+    by_pillar: dict[str, dict[str, float]] = {}
+    weights: dict[str, dict[str, float]] = {}
+    for indicator in indicators:
+        target = indicator.target_for(period)
+        owed = agency in indicator.expected_reporters(period)
+        if target is None or not owed or not indicator.measures_agencies:
+            continue
+        report = report_for(reports.get(indicator.code, {}), period, indicator.frequency)
+        value = None if report is None else report.value
+        score = attainment(value, target, direction=indicator.direction)
+        by_pillar.setdefault(indicator.pillar, {})[indicator.code] = score
+        weights.setdefault(indicator.pillar, {})[indicator.code] = indicator.weight
+    pillars: dict[str, float] = {}
+    for pillar, attained in sorted(by_pillar.items()):
+        if not any(weights[pillar].values()):
+            continue  # every weight zero: the pillar does not count
+        scored = pillar_score(attained, weights=weights[pillar])
+        if scored is not None:
+            pillars[pillar] = scored
+    index = agency_index(pillars, weights=pillar_weights)
+    if index is None:
+        return None
+    attainments = {code: value for scores in by_pillar.values() for code, value in scores.items()}
+    return AgencyScore(agency, index, pillars, dict(sorted(attainments.items())))
+
+
+def rank_scores(scores: Iterable[AgencyScore], *, pillar: str | None = None) -> list[RankedAgency]:
+    """Competition ranking by index, or by one pillar among the agencies scored on it."""
+    if pillar is None:
+        return rank_agencies({score.agency: score.index for score in scores})
+    return rank_agencies(
+        {s.agency: s.pillar_scores[pillar] for s in scores if pillar in s.pillar_scores}
+    )
+
+
+def laggard_standings(
+    indicators: Iterable[Indicator],
+    *,
+    period: ReportingPeriod,
+    reports: Mapping[tuple[str, str], Reports],
+    national: Mapping[str, float | None],
+    today: date,
+) -> Iterator[Standing]:
+    """Each expected report of `period`: its figure, arrival and the agency's own trajectory.
+
+    `reports` is by (indicator, agency); `national` the national figure of each indicator.
+    A report not yet due is not missing, so it is left out until its due date has passed.
+    """
+    for indicator in indicators:
+        target = indicator.target_for(period)
+        if target is None:
+            continue
+        try:
+            due = period.due_date(indicator.due_days)
+        except OverflowError:
+            continue  # due after the end of the calendar: nothing can be missing or late yet
+        for agency in indicator.expected_reporters(period):
+            own = reports.get((indicator.code, agency), {})
+            report = report_for(own, period, indicator.frequency)
+            value = None if report is None else report.value
+            if value is None and not indicator.measures_agencies:
+                # A national figure the committee published stands for its reporter's report.
+                value = national.get(indicator.code)
+            if value is None and today <= due:
+                continue
+            trajectory = None
+            if report is not None:
+                series = series_up_to({p: r.value for p, r in own.items()}, period)
+                trajectory = assess_trajectory(
+                    series, target=target, direction=indicator.direction, unit=indicator.unit
+                )
+            yield Standing(
+                agency=agency,
+                indicator=indicator.code,
+                period=str(period),
+                due=due,
+                target=target,
+                direction=indicator.direction,
+                value=value,
+                reported_at=None if report is None else report.reported_at,
+                trajectory=trajectory,
+            )
