@@ -78,6 +78,18 @@ def seed() -> None:
     typer.echo("reference catalogue loaded" if loaded else "catalogue already present; unchanged")
 
 
+@app.command()
+def rescore() -> None:
+    """Recompute every score, index and ranking from scoring's data (gives what events gave)."""
+    settings = get_settings()
+    platform.migrate(settings, ("scoring",))
+    result = asyncio.run(platform.rescore_all(settings))
+    typer.echo(
+        f"{result.series} series, {result.periods} periods rescored; "
+        f"{result.changes} scores changed"
+    )
+
+
 @app.command("import")
 def import_file(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX")],

@@ -24,6 +24,7 @@ from services.ingest.service import import_rows, sheet_limits
 from services.ingest.settings import IngestSettings
 from services.notify import app as notify
 from services.scoring import app as scoring
+from services.scoring.service import Rescored, rescore
 
 ServiceBuilder = Callable[..., FastAPI]
 
@@ -90,6 +91,26 @@ async def seed_indicators(settings: Settings) -> bool:
     try:
         async with service.db.transaction() as session:
             return await seed_reference(session, service.outbox)
+    finally:
+        await service.db.dispose()
+
+
+async def rescore_all(settings: Settings) -> Rescored:
+    """Recompute every score, index and ranking of the scoring service, with a progress bar."""
+    service = runtime(
+        scoring.build(settings, create_bus(settings, default=BusKind.KAFKA), standalone=True)
+    )
+    try:
+        with typer.progressbar(length=1, label="rescoring") as bar:
+            done = 0
+
+            def advance(step: int, total: int) -> None:
+                nonlocal done
+                bar.length = total
+                bar.update(step - done)
+                done = step
+
+            return await rescore(service, progress=advance)
     finally:
         await service.db.dispose()
 
