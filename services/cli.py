@@ -22,6 +22,8 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+reminders_app = typer.Typer(help="Reminders to agencies.", no_args_is_help=True)
+app.add_typer(reminders_app, name="reminders")
 
 SERVABLE = ("gateway", *SERVICES)
 
@@ -114,6 +116,39 @@ def import_file(
     )
     if report.rejected_rows:
         raise typer.Exit(code=1)
+
+
+@reminders_app.command("run")
+def run_reminders(
+    period: Annotated[str, typer.Option(help="e.g. 2023-S1")],
+    program: Annotated[str | None, typer.Option(help="Only this programme")] = None,
+    indicator: Annotated[str | None, typer.Option(help="Only this indicator")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Say what would be sent; send nothing")] = False,
+    deliver: Annotated[
+        bool,
+        typer.Option(
+            help="Send now (when no notify service runs); else the notify service delivers"
+        ),
+    ] = False,
+) -> None:
+    """Run the reminder job once (for cron-driven clusters); prints what it sent as JSON."""
+    settings = get_settings()
+    platform.migrate(settings, ("notify",))
+    try:
+        run = asyncio.run(
+            platform.remind(
+                settings,
+                period=period,
+                program=program,
+                indicator=indicator,
+                dry_run=dry_run,
+                deliver=deliver,
+            )
+        )
+    except ProblemError as error:
+        typer.echo(f"refused: {error.detail}", err=True)
+        raise typer.Exit(code=2) from error
+    typer.echo(run.model_dump_json(indent=2))
 
 
 @keys_app.command("create")

@@ -23,6 +23,8 @@ from services.ingest.schemas import UploadReport
 from services.ingest.service import import_rows, sheet_limits
 from services.ingest.settings import IngestSettings
 from services.notify import app as notify
+from services.notify.schemas import ReminderRun
+from services.notify.service import run_reminders
 from services.scoring import app as scoring
 from services.scoring.service import Rescored, rescore
 
@@ -111,6 +113,29 @@ async def rescore_all(settings: Settings) -> Rescored:
                 done = step
 
             return await rescore(service, progress=advance)
+    finally:
+        await service.db.dispose()
+
+
+async def remind(
+    settings: Settings,
+    *,
+    period: str,
+    program: str | None,
+    indicator: str | None,
+    dry_run: bool,
+    deliver: bool,
+) -> ReminderRun:
+    """Run the reminder job once; ``deliver`` sends what it queued now (no notify running)."""
+    app = notify.build(settings, create_bus(settings, default=BusKind.KAFKA), standalone=True)
+    service = runtime(app)
+    try:
+        run = await run_reminders(
+            service, period=period, program=program, indicator=indicator, dry_run=dry_run
+        )
+        if deliver and not dry_run:
+            await app.state.notify.worker.sender.deliver_due()
+        return run
     finally:
         await service.db.dispose()
 

@@ -143,7 +143,8 @@ class OutboxRelay:
         self.outbox = outbox
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
-        self.lease = LeaderLease(db, f"outbox-relay:{service}")
+        # Several platforms may share one database in separate schemas: one leader per schema.
+        self.lease = LeaderLease(db, f"outbox-relay:{db.schema or ''}:{service}")
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -176,7 +177,10 @@ class OutboxRelay:
                 continue
             self.outbox.written.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.outbox.written.wait(), delay)
+                # asyncio.timeout, unlike 3.11's wait_for, never swallows a cancellation that
+                # arrives just as the event is set (stop() would then wait forever).
+                async with asyncio.timeout(delay):
+                    await self.outbox.written.wait()
 
     async def relay_once(self) -> int:
         """Publish one batch of pending events; return how many were published."""

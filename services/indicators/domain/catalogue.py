@@ -51,6 +51,7 @@ class Contact(_Model):
 
     email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
     name: str | None = None
+    role: str | None = Field(None, description="`head` marks whom escalations go to")
 
 
 class Agency(_Model):
