@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import ingest, raw, servers
+from bench import freshness, ingest, raw, servers
 from bench.stats import Row, render
 from bench.workload import slots
 from deploy.local.cluster import broker
@@ -65,6 +65,12 @@ async def measure(
                     "subs/s",
                 )
             )
+        print(f"{mode}: freshness")
+        stored, scored = await freshness.freshness(client, source, samples=10 if quick else 40)
+        for label, samples in (("submit→stored", stored), ("submit→score updated", scored)):
+            for name, value in ingest.summarize(samples).items():
+                if name != "p95":
+                    rows.append(Row(f"{mode} freshness", f"{label} {name}", value, "ms"))
         held = 0.0
         for rate in RATES[:3] if quick else RATES:
             print(f"{mode}: latency at {rate} submissions/s")
