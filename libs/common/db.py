@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -121,3 +123,24 @@ class Database:
         await self.engine.dispose()
         if self._read_engine is not self.engine:
             await self._read_engine.dispose()
+
+
+def aware(moment: datetime) -> datetime:
+    """An instant read back from the database, timezone-aware (SQLite returns naive UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def dialect_insert(session: AsyncSession) -> Callable[[Any], Any]:
+    """``INSERT`` with the ``ON CONFLICT`` clauses of the session's database."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+async def upsert(
+    session: AsyncSession, target: Any, rows: Sequence[dict[str, Any]], keys: list[str]
+) -> None:
+    """Insert ``rows`` into a model or table, replacing the other columns on a key conflict."""
+    if not rows:
+        return
+    statement = dialect_insert(session)(target).values(list(rows))
+    changed = {k: statement.excluded[k] for k in rows[0] if k not in keys}
+    await session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changed))

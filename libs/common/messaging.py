@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,11 +33,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.bus.base import BatchHandler, BusUnavailable, EventBus
-from libs.common.db import Database
+from libs.common.bus.base import BatchHandler, BusUnavailable, EventBus, PermanentEventError
+from libs.common.db import Database, aware, dialect_insert
 from libs.common.events import Envelope, EventPayload, utcnow
 from libs.common.lease import LeaderLease
 from libs.common.metrics import (
@@ -201,9 +200,7 @@ class OutboxRelay:
         if not rows:
             OUTBOX_OLDEST_AGE.labels(self.service).set(0)
             return 0
-        oldest = rows[0].created_at
-        if oldest.tzinfo is None:  # SQLite returns naive UTC
-            oldest = oldest.replace(tzinfo=utcnow().tzinfo)
+        oldest = aware(rows[0].created_at)
         OUTBOX_OLDEST_AGE.labels(self.service).set((utcnow() - oldest).total_seconds())
         by_topic: dict[str, list[Envelope]] = {}
         for row in rows:
@@ -239,8 +236,7 @@ class Inbox:
         unique = list({e.event_id: e for e in envelopes}.values())
         if not unique:
             return []
-        dialect = session.get_bind().dialect.name
-        insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert_ = dialect_insert(session)
         now = utcnow()
         statement = (
             insert_(self.table)
@@ -266,3 +262,20 @@ class Inbox:
                 )
 
         return handle
+
+
+def dispatch(effects: Mapping[str, Effect]) -> Effect:
+    """One effect per event type: other types are ignored, unreadable payloads parked."""
+
+    async def apply(session: AsyncSession, envelope: Envelope) -> None:
+        effect = effects.get(envelope.type)
+        if effect is None:
+            return
+        try:
+            await effect(session, envelope)
+        except ValueError as error:
+            # A malformed payload (pydantic's ValidationError is a ValueError) or a value the
+            # consumer cannot read: no retry can fix it.
+            raise PermanentEventError(f"unusable {envelope.type}: {error}") from error
+
+    return apply

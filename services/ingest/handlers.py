@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from pydantic import ValidationError
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.bus.base import PermanentEventError
+from libs.common.db import aware
 from libs.common.events import (
     CATALOGUE_TOPIC,
     SUBMISSION_STATUS_TOPIC,
@@ -19,6 +18,7 @@ from libs.common.events import (
     SubmissionStatusChanged,
     utcnow,
 )
+from libs.common.messaging import dispatch
 from libs.common.service import ServiceRuntime
 from services.ingest import repository
 from services.ingest.metrics import ACCEPT_TO_STORED
@@ -61,7 +61,7 @@ async def _verdict(session: AsyncSession, envelope: Envelope) -> None:
         return
     if verdict.status != "stored":
         return
-    waited = (verdict.at - repository.aware(submission.received_at)).total_seconds()
+    waited = (verdict.at - aware(submission.received_at)).total_seconds()
     # Observed once the verdict is committed: a retried batch must not count twice.
     event.listen(
         session.sync_session,
@@ -78,18 +78,7 @@ _EFFECTS: dict[str, Callable[[AsyncSession, Envelope], Awaitable[None]]] = {
 }
 
 
-async def apply_event(session: AsyncSession, envelope: Envelope) -> None:
-    """Apply one event; types ingest does not use are ignored."""
-    effect = _EFFECTS.get(envelope.type)
-    if effect is None:
-        return
-    try:
-        await effect(session, envelope)
-    except ValidationError as error:
-        raise PermanentEventError(f"malformed {envelope.type}: {error}") from error
-
-
 def register(runtime: ServiceRuntime) -> None:
     """Consume the catalogue and the submission verdicts."""
     for topic in (CATALOGUE_TOPIC, SUBMISSION_STATUS_TOPIC):
-        runtime.consume(topic, apply_event)
+        runtime.consume(topic, dispatch(_EFFECTS))

@@ -19,6 +19,7 @@ from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.db import aware
 from libs.common.errors import Conflict, ProblemItem
 from libs.common.events import SubmissionAccepted, SubmittedValue
 from libs.common.messaging import Outbox
@@ -108,7 +109,7 @@ def receipt(stored: Stored) -> Receipt:
         id=row.id,
         status=cast(Status, row.status),
         status_url=f"/api/v1/submissions/{row.id}",
-        received_at=repository.aware(row.received_at),
+        received_at=aware(row.received_at),
         late=row.late,
         duplicate=stored.duplicate,
     )

@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.db import aware, upsert
 from libs.common.events import AgencyPublished, IndicatorPublished, ReporterSpan
-from services.ingest.models import AgencyRef, Base, IndicatorRef, Submission
+from services.ingest.models import AgencyRef, IndicatorRef, Submission
 from services.ingest.validation import AgencySpec, Catalogue, IndicatorSpec
-
-
-def aware(moment: datetime) -> datetime:
-    """An instant read back from the database, timezone-aware (SQLite returns naive UTC)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _upsert(
-    session: AsyncSession, model: type[Base], values: dict[str, Any], keys: list[str]
-) -> Insert:
-    dialect = session.get_bind().dialect.name
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert_(model).values(values)
-    changed = {k: statement.excluded[k] for k in values if k not in keys}
-    return statement.on_conflict_do_update(index_elements=keys, set_=changed)
 
 
 async def load_catalogue(
@@ -145,7 +130,7 @@ async def upsert_indicator(
         "reporters": [span.model_dump(mode="json") for span in indicator.reporters],
         "updated_at": now,
     }
-    await session.execute(_upsert(session, IndicatorRef, values, ["code"]))
+    await upsert(session, IndicatorRef, [values], ["code"])
 
 
 async def upsert_agency(session: AsyncSession, agency: AgencyPublished, now: datetime) -> None:
@@ -158,4 +143,4 @@ async def upsert_agency(session: AsyncSession, agency: AgencyPublished, now: dat
         "successor": agency.successor,
         "updated_at": now,
     }
-    await session.execute(_upsert(session, AgencyRef, values, ["code"]))
+    await upsert(session, AgencyRef, [values], ["code"])

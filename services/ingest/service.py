@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import cast
 
 from libs.common.auth import Principal, Role, require_agency_access
+from libs.common.db import aware
 from libs.common.errors import (
     Conflict,
     Forbidden,
@@ -178,8 +179,8 @@ async def find(runtime: ServiceRuntime, principal: Principal, id: str) -> Submis
         status=cast(Status, row.status),
         source=row.source,
         errors=[ProblemItem.model_validate(e) for e in row.errors] if row.errors else None,
-        received_at=repository.aware(row.received_at),
-        stored_at=repository.aware(row.stored_at) if row.stored_at else None,
+        received_at=aware(row.received_at),
+        stored_at=aware(row.stored_at) if row.stored_at else None,
         late=row.late,
     )
 

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.bus.base import PermanentEventError
 from libs.common.events import (
     CATALOGUE_TOPIC,
     OBSERVATIONS_TOPIC,
@@ -22,6 +20,7 @@ from libs.common.events import (
     ScoreChanged,
     utcnow,
 )
+from libs.common.messaging import dispatch
 from libs.common.service import ServiceRuntime
 from services.notify import repository
 
@@ -55,18 +54,7 @@ _EFFECTS: dict[str, Callable[[AsyncSession, Envelope], Awaitable[None]]] = {
 }
 
 
-async def apply_event(session: AsyncSession, envelope: Envelope) -> None:
-    """Update the replica from one event; types notify does not use are ignored."""
-    effect = _EFFECTS.get(envelope.type)
-    if effect is None:
-        return
-    try:
-        await effect(session, envelope)
-    except ValidationError as error:
-        raise PermanentEventError(f"malformed {envelope.type}: {error}") from error
-
-
 def register(runtime: ServiceRuntime) -> None:
     """Consume the catalogue, observations and scores topics."""
     for topic in (CATALOGUE_TOPIC, OBSERVATIONS_TOPIC, SCORES_TOPIC):
-        runtime.consume(topic, apply_event)
+        runtime.consume(topic, dispatch(_EFFECTS))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.db import aware, upsert
 from libs.common.events import (
     AgencyPublished,
     IndicatorPublished,
@@ -22,7 +22,6 @@ from services.notify.domain.reminders import Letter, ReminderKey
 from services.notify.domain.replica import AgencyCard, Contact, IndicatorCard, Report, ScopeStatus
 from services.notify.models import (
     AgencyRow,
-    Base,
     IndicatorRow,
     JobStateRow,
     MessageRow,
@@ -30,21 +29,6 @@ from services.notify.models import (
     ReportRow,
     StatusRow,
 )
-
-
-def aware(moment: datetime) -> datetime:
-    """An instant read back from the database, timezone-aware (SQLite returns naive UTC)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _upsert(
-    session: AsyncSession, model: type[Base], values: dict[str, Any], keys: list[str]
-) -> Insert:
-    dialect = session.get_bind().dialect.name
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert_(model).values(values)
-    changed = {k: statement.excluded[k] for k in values if k not in keys}
-    return statement.on_conflict_do_update(index_elements=keys, set_=changed)
 
 
 async def upsert_agency(session: AsyncSession, agency: AgencyPublished, now: datetime) -> None:
@@ -58,7 +42,7 @@ async def upsert_agency(session: AsyncSession, agency: AgencyPublished, now: dat
         "valid_to": agency.valid_to,
         "updated_at": now,
     }
-    await session.execute(_upsert(session, AgencyRow, values, ["code"]))
+    await upsert(session, AgencyRow, [values], ["code"])
 
 
 async def upsert_indicator(
@@ -74,7 +58,7 @@ async def upsert_indicator(
         "reporters": [r.model_dump(mode="json") for r in indicator.reporters],
         "updated_at": now,
     }
-    await session.execute(_upsert(session, IndicatorRow, values, ["code"]))
+    await upsert(session, IndicatorRow, [values], ["code"])
 
 
 async def record_reports(session: AsyncSession, observations: Sequence[StoredObservation]) -> None:
@@ -108,7 +92,7 @@ async def upsert_status(session: AsyncSession, score: ScoreChanged) -> None:
     fields = ("indicator", "period", "scope", "band", "status", "computed_at")
     values = {name: getattr(score, name) for name in fields}
     keys = ["indicator", "period", "scope"]
-    await session.execute(_upsert(session, StatusRow, values, keys))
+    await upsert(session, StatusRow, [values], keys)
 
 
 def _contacts(raw: list[dict[str, Any]]) -> tuple[Contact, ...]:

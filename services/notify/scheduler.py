@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from libs.common.db import aware
 from libs.common.events import utcnow
 from libs.common.lease import LeaderLease
 from libs.common.periods import parse_period
@@ -18,7 +19,6 @@ from services.notify.delivery import MailTransport
 from services.notify.domain.calendar import local_day, periods_to_chase
 from services.notify.domain.schedule import due_fire, next_fire
 from services.notify.metrics import LAST_SUCCESSFUL_RUN
-from services.notify.repository import aware
 from services.notify.sender import Sender
 from services.notify.service import (
     PROGRESS_JOB,

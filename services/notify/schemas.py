@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from libs.common.db import aware
 from services.notify.domain.reminders import Letter, Skipped
 from services.notify.models import MessageRow
-from services.notify.repository import aware
 
 
 class SentLetter(BaseModel):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.errors import HeaderParseError
 
+from libs.common.db import aware
 from libs.common.events import utcnow
 from libs.common.service import ServiceRuntime
 from services.notify import repository
@@ -17,7 +18,6 @@ from services.notify.domain.schedule import retry_delay
 from services.notify.mail import OutgoingMail, build_email
 from services.notify.metrics import DEAD_LETTERS, EMAILS_FAILED, EMAILS_RETRIED, EMAILS_SENT
 from services.notify.models import MessageRow
-from services.notify.repository import aware
 from services.notify.settings import NotifySettings
 
 log = logging.getLogger(__name__)

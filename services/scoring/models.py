@@ -1,12 +1,12 @@
 """ORM models of the scoring service: its replica of the catalogue and figures, and its scores."""
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from libs.common.db import ServiceBase, new_metadata
+from libs.common.db import ServiceBase, aware, new_metadata
 from libs.common.events import StoredObservation
 from libs.common.messaging import messaging_tables
 from services.scoring.domain.bands import Band
@@ -24,11 +24,6 @@ class Base(ServiceBase):
 MESSAGING = messaging_tables(Base.metadata)
 
 CODE, PERIOD, SCOPE = String(64), String(10), String(120)
-
-
-def aware(moment: datetime) -> datetime:
-    """An instant read back from the database, timezone-aware (SQLite returns naive UTC)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class IndicatorRow(Base):

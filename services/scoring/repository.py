@@ -5,9 +5,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, delete, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.db import aware, upsert
 from libs.common.events import AgencyPublished, AggregateValue, IndicatorPublished
 from libs.common.events import StoredObservation as Observed
 from libs.common.periods import ReportingPeriod, parse_period
@@ -21,28 +21,14 @@ from services.scoring.models import (
     AgencyValueRow,
     AggregateRow,
     AssessmentRow,
-    Base,
     IndicatorRow,
     RankingRow,
     ScoreRow,
-    aware,
 )
 
 REFERENCE_AUTHOR = "reference"
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 Names = Collection[str] | None
-
-
-async def _upsert(
-    session: AsyncSession, model: type[Base], rows: Sequence[dict[str, Any]], keys: list[str]
-) -> None:
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert_(model).values(list(rows))
-    changed = {k: statement.excluded[k] for k in rows[0] if k not in keys}
-    await session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changed))
 
 
 def _filtered(query: Q, *pairs: tuple[Any, str | Names]) -> Q:
@@ -58,7 +44,7 @@ def _filtered(query: Q, *pairs: tuple[Any, str | Names]) -> Q:
 
 async def upsert_indicator(session: AsyncSession, event: IndicatorPublished, now: datetime) -> None:
     """Replace scoring's copy of an indicator."""
-    await _upsert(
+    await upsert(
         session, IndicatorRow, [event.model_dump(mode="json") | {"updated_at": now}], ["code"]
     )
 
@@ -81,7 +67,7 @@ async def has_pillar(session: AsyncSession, pillar: str) -> bool:
 async def upsert_agency(session: AsyncSession, event: AgencyPublished, now: datetime) -> None:
     """Replace scoring's copy of an agency."""
     values = event.model_dump(exclude={"contacts"}) | {"updated_at": now}
-    await _upsert(session, AgencyRow, [values], ["code"])
+    await upsert(session, AgencyRow, [values], ["code"])
 
 
 async def agencies(session: AsyncSession, *, codes: Names = None) -> dict[str, Agency]:
@@ -108,7 +94,7 @@ async def store_aggregates(
         rows.append(figure.model_dump() | {"recorded_at": recorded_at})
         if old is None or (old.value, old.method) != (figure.value, figure.method):
             moved.add((indicator, scope))
-    await _upsert(session, AggregateRow, rows, ["indicator", "scope", "period"])
+    await upsert(session, AggregateRow, rows, ["indicator", "scope", "period"])
     return moved
 
 
@@ -189,7 +175,7 @@ async def snapshots(
 async def store_snapshots(session: AsyncSession, cards: Iterable[ScoreCard], now: datetime) -> None:
     """Write the scores, replacing what was stored for their keys."""
     rows = [ScoreRow.columns_of(card, now) for card in cards]
-    await _upsert(session, ScoreRow, rows, ["indicator", "scope", "period"])
+    await upsert(session, ScoreRow, rows, ["indicator", "scope", "period"])
 
 
 async def delete_snapshots(
@@ -232,7 +218,7 @@ async def store_index(
         return
     values = {"agency": agency, "period": period, "score": score.index, "computed_at": now}
     values |= {"pillar_scores": score.pillar_scores, "attainments": score.attainments}
-    await _upsert(session, AgencyIndexRow, [values], ["agency", "period"])
+    await upsert(session, AgencyIndexRow, [values], ["agency", "period"])
 
 
 async def store_ranking(

@@ -7,12 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from libs.common.db import aware
 from services.scoring.domain.catalogue import Agency, Indicator
 from services.scoring.domain.explain import Language
 from services.scoring.domain.laggards import Laggard
 from services.scoring.domain.scorecard import ScoreCard
 from services.scoring.domain.summary import Summary
-from services.scoring.models import AssessmentRow, RankingRow, aware
+from services.scoring.models import AssessmentRow, RankingRow
 
 # The committee's labels (domain/explain.py ASSESSMENT_LABELS): bands and trajectory statuses.
 AssessmentLabel = Literal[
