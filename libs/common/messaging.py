@@ -50,6 +50,7 @@ from libs.common.metrics import (
 log = logging.getLogger(__name__)
 
 Effect = Callable[[AsyncSession, Envelope], Awaitable[None]]
+Finish = Callable[[AsyncSession], Awaitable[None]]
 
 PUBLISHED_RETENTION = timedelta(hours=24)
 
@@ -247,14 +248,22 @@ class Inbox:
         new_ids = set((await session.execute(statement)).scalars())
         return [e for e in unique if e.event_id in new_ids]
 
-    def handler(self, db: Database, topic: str, effect: Effect) -> BatchHandler:
-        """A bus handler applying ``effect`` once per event, in one transaction per batch."""
+    def handler(
+        self, db: Database, topic: str, effect: Effect, finish: Finish | None = None
+    ) -> BatchHandler:
+        """A bus handler applying ``effect`` once per event, in one transaction per batch.
+
+        ``finish`` runs last in that transaction, once for the whole batch: work that many
+        events share (recomputing a figure they all moved) is then done once, not per event.
+        """
 
         async def handle(batch: Sequence[Envelope]) -> None:
             async with db.transaction() as session:
                 fresh = await self.claim(session, batch, topic)
                 for envelope in fresh:
                     await effect(session, envelope)
+                if finish is not None and fresh:
+                    await finish(session)
             EVENTS_CONSUMED.labels(self.service, topic, "processed").inc(len(fresh))
             if len(fresh) < len(batch):
                 EVENTS_CONSUMED.labels(self.service, topic, "duplicate").inc(

@@ -16,7 +16,7 @@ from libs.common.bus import EventBus
 from libs.common.db import Database
 from libs.common.errors import install_problem_handlers
 from libs.common.http import RequestContextMiddleware
-from libs.common.messaging import Effect, Inbox, MessagingTables, Outbox, OutboxRelay
+from libs.common.messaging import Effect, Finish, Inbox, MessagingTables, Outbox, OutboxRelay
 from libs.common.metrics import BUILD_INFO, metrics_router
 from libs.common.settings import Settings
 
@@ -52,13 +52,13 @@ class ServiceRuntime:
         self._on_start: list[Hook] = []
         self._on_stop: list[Hook] = []
 
-    def consume(self, topic: str, effect: Effect) -> None:
+    def consume(self, topic: str, effect: Effect, finish: Finish | None = None) -> None:
         """Apply ``effect`` once per event of ``topic`` (consumer group = this service)."""
         self.bus.subscribe(
             service=self.name,
             topic=topic,
             group=f"dx-{self.name}",
-            handler=self.inbox.handler(self.db, topic, effect),
+            handler=self.inbox.handler(self.db, topic, effect, finish),
         )
 
     def on_start(self, hook: Hook) -> None:

@@ -33,6 +33,7 @@ class CatalogueView:
     indicators: dict[str, Indicator]
     populations: dict[str, Population]
     loaded_at: float = field(default_factory=time.monotonic)
+    _members: dict[tuple[str, str, ReportingPeriod], list[str]] = field(default_factory=dict)
 
     def indicator(self, code: str) -> Indicator:
         """The indicator, or 404."""
@@ -58,7 +59,15 @@ class CatalogueView:
             ) from error
 
     def members(self, indicator: Indicator, scope: str, period: ReportingPeriod) -> list[str]:
-        """Who is expected to report ``indicator`` for ``scope`` and ``period``."""
+        """Who is expected to report ``indicator`` for ``scope`` and ``period`` (memoized)."""
+        key = (indicator.code, scope, period)
+        if key not in self._members:
+            self._members[key] = self._resolve_members(indicator, scope, period)
+        return self._members[key]
+
+    def _resolve_members(
+        self, indicator: Indicator, scope: str, period: ReportingPeriod
+    ) -> list[str]:
         if scope.startswith("population:"):
             return self.resolve(self.population(scope.split(":", 1)[1]), period)
         if scope not in SCOPES:

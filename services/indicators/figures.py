@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -89,11 +90,27 @@ async def compute_figure(
     as_of: datetime | None = None,
 ) -> Figure:
     """The figure from agencies' values; the published one when no agency has reported."""
-    members = catalogue.members(indicator, scope, period)
+    figures = await compute_figures(
+        session, catalogue, indicator=indicator, scopes=[scope], period=period, as_of=as_of
+    )
+    return figures[0]
+
+
+async def compute_figures(
+    session: AsyncSession,
+    catalogue: CatalogueView,
+    *,
+    indicator: Indicator,
+    scopes: Sequence[str],
+    period: ReportingPeriod,
+    as_of: datetime | None = None,
+) -> list[Figure]:
+    """The figure of each scope, from one read of the agencies' values for the period."""
+    members = {scope: catalogue.members(indicator, scope, period) for scope in scopes}
     rows = await repository.series(
         session,
         indicators=[indicator.code],
-        agencies=members,
+        agencies=sorted(set().union(*members.values())),
         scopes=["agency"],
         periods=periods_within(period),
         as_of=as_of,
@@ -103,39 +120,48 @@ async def compute_figure(
         asked=period,
         frequency=indicator.reporting.frequency,
     )
-    result = aggregate(indicator, members=members, values=values, period=period)
-    if result.reported == 0:
-        published = await repository.series(
-            session,
-            indicators=[indicator.code],
-            scopes=[scope],
-            periods=[str(period)],
-            as_of=as_of,
-        )
-        if published:
-            row = published[-1]
-            return Figure(
-                indicator.code,
-                scope,
-                str(period),
-                row.value_number,
-                None,
-                None,
-                0,
-                result.expected,
-                result.missing,
-                "published",
-                row.source,
+    figures = []
+    for scope in scopes:
+        result = aggregate(indicator, members=members[scope], values=values, period=period)
+        published = None
+        if result.reported == 0:
+            found = await repository.series(
+                session,
+                indicators=[indicator.code],
+                scopes=[scope],
+                periods=[str(period)],
+                as_of=as_of,
             )
-    return Figure(
-        indicator.code,
-        scope,
-        str(period),
-        result.value,
-        result.numerator,
-        result.denominator,
-        result.reported,
-        result.expected,
-        result.missing,
-        "computed",
-    )
+            published = found[-1] if found else None
+        if published is not None:
+            figures.append(
+                Figure(
+                    indicator.code,
+                    scope,
+                    str(period),
+                    published.value_number,
+                    None,
+                    None,
+                    0,
+                    result.expected,
+                    result.missing,
+                    "published",
+                    published.source,
+                )
+            )
+        else:
+            figures.append(
+                Figure(
+                    indicator.code,
+                    scope,
+                    str(period),
+                    result.value,
+                    result.numerator,
+                    result.denominator,
+                    result.reported,
+                    result.expected,
+                    result.missing,
+                    "computed",
+                )
+            )
+    return figures

@@ -7,4 +7,4 @@ from services.indicators.service import ObservationStore
 
 def register(runtime: ServiceRuntime, store: ObservationStore) -> None:
     """Store every accepted submission exactly once."""
-    runtime.consume(SUBMISSIONS_TOPIC, store.store_submission)
+    runtime.consume(SUBMISSIONS_TOPIC, store.store_submission, finish=store.recompute_moved)

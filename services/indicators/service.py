@@ -24,12 +24,15 @@ from libs.common.messaging import Outbox
 from libs.common.periods import ReportingPeriod, counts_for, parse_period, period_containing
 from services.indicators import repository
 from services.indicators.catalogue_cache import CatalogueCache, CatalogueView
-from services.indicators.domain.aggregation import national_reporters
+from services.indicators.domain.aggregation import STANDING_AGENCY, national_reporters
 from services.indicators.domain.catalogue import Agency, Indicator
-from services.indicators.figures import Figure, compute_figure, scopes_of
+from services.indicators.figures import Figure, compute_figures, scopes_of
 from services.indicators.models import ObservationRow
 
 log = logging.getLogger(__name__)
+
+# Where a batch's submissions note the (indicator, period) figures they moved.
+MOVED = "dx.indicators.moved"
 
 COARSER = {
     "month": ("quarter", "half", "year"),
@@ -56,11 +59,12 @@ async def figures_for(
     periods: Iterable[ReportingPeriod],
 ) -> list[Figure]:
     """Every published scope's figure of ``indicator`` for ``periods``."""
-    return [
-        await compute_figure(session, catalogue, indicator=indicator, scope=scope, period=p)
-        for p in periods
-        for scope in scopes_of(indicator)
-    ]
+    figures: list[Figure] = []
+    for period in periods:
+        figures += await compute_figures(
+            session, catalogue, indicator=indicator, scopes=scopes_of(indicator), period=period
+        )
+    return figures
 
 
 class ObservationStore:
@@ -74,7 +78,6 @@ class ObservationStore:
         """Effect for ``dx.submissions.v1``: store new revisions, recompute, tell the others."""
         submission = SubmissionAccepted.model_validate(envelope.payload)
         catalogue = await self.cache.get(session)
-        period = parse_period(submission.period)
         now = utcnow()
         problems = [
             f"unknown indicator {v.indicator}"
@@ -126,12 +129,8 @@ class ObservationStore:
                 )
             )
         repository.add_observations(session, new_rows)
-        await session.flush()
-        figures: list[Figure] = []
-        for code in sorted({row.indicator for row in new_rows}):
-            indicator = catalogue.indicators[code]
-            periods = affected_periods(period, indicator.reporting.frequency)
-            figures += await figures_for(session, catalogue, indicator, periods)
+        moved = session.info.setdefault(MOVED, set())
+        moved.update((row.indicator, submission.period) for row in new_rows)
         await self.outbox.add(
             session,
             (
@@ -140,7 +139,6 @@ class ObservationStore:
                     agency=submission.agency,
                     period=submission.period,
                     observations=[observed(row) for row in new_rows],
-                    aggregates=[f.event() for f in figures],
                     recorded_at=now,
                 ),
                 submission.agency,
@@ -155,6 +153,34 @@ class ObservationStore:
                 submission.agency,
             ),
         )
+
+    async def recompute_moved(self, session: AsyncSession) -> None:
+        """Finish of a batch: recompute once each figure its submissions moved, and announce it."""
+        moved: set[tuple[str, str]] = session.info.pop(MOVED, set())
+        if not moved:
+            return
+        await session.flush()
+        catalogue = await self.cache.get(session)
+        now = utcnow()
+        announcements = []
+        for code, period_text in sorted(moved):
+            indicator = catalogue.indicators[code]
+            periods = affected_periods(parse_period(period_text), indicator.reporting.frequency)
+            figures = await figures_for(session, catalogue, indicator, periods)
+            announcements.append(
+                (
+                    ObservationsStored(
+                        submission=None,
+                        agency=STANDING_AGENCY,
+                        period=period_text,
+                        observations=[],
+                        aggregates=[f.event() for f in figures],
+                        recorded_at=now,
+                    ),
+                    code,
+                )
+            )
+        await self.outbox.add(session, *announcements)
 
 
 def observed(row: ObservationRow) -> StoredObservation:
