@@ -11,16 +11,18 @@ import asyncio
 import json
 import os
 import platform
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
 
 import httpx
 
-from bench import freshness, ingest, raw, servers
+from bench import freshness, ingest, raw, scoring, servers
 from bench.stats import Row, render
 from bench.workload import slots
 from deploy.local.cluster import broker
+from libs.common.settings import Settings
 
 RATES = (200, 400, 700, 1000, 1400, 2000)
 P99_BUDGET_MS = 100.0
@@ -94,6 +96,24 @@ async def measure(
     return rows
 
 
+def recompute_rows(result: scoring.Recompute, mode: str, limits: dict[str, float]) -> list[Row]:
+    """The full recompute's time and rate, against the database's raw insert rate."""
+    db_limit = "PostgreSQL COPY" if mode == "cluster" else "SQLite executemany"
+    scenario = f"{mode} scoring full recompute"
+    shape = f"{result.agencies} agencies × {result.indicators} indicators × {scoring.PERIODS}"
+    return [
+        Row(scenario, f"{shape} periods", result.seconds, "s"),
+        Row(
+            scenario,
+            "values rescored/s",
+            result.values_per_second,
+            "values/s",
+            limits[db_limit],
+            db_limit,
+        ),
+    ]
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--mode", choices=["embedded", "cluster", "all"], default="all")
@@ -121,15 +141,26 @@ async def main() -> None:
         rows.append(Row("raw", "aiokafka produce (10 values/event)", events, "events/s"))
         rows.append(Row("raw", "aiokafka produce, as values", events * 10, "values/s"))
     if args.mode in ("embedded", "all"):
+        with tempfile.TemporaryDirectory(prefix="dx-bench-scoring-") as data:
+            print("embedded: scoring, full recompute")
+            settings = Settings(data_dir=Path(data), log_level="WARNING")
+            rows += recompute_rows(await scoring.full_recompute(settings), "embedded", limits)
         with servers.embedded() as url:
             rows += await measure(
                 url, "embedded", quick=args.quick, limits=limits, db_limit="SQLite executemany"
             )
     if args.mode in ("cluster", "all"):
-        with servers.local_cluster(args.postgres) as url:
-            rows += await measure(
-                url, "cluster", quick=args.quick, limits=limits, db_limit="PostgreSQL COPY"
+        async with servers.schemas(args.postgres, "scoring") as prefix:
+            print("cluster: scoring, full recompute (PostgreSQL)")
+            settings = Settings(
+                database_url=args.postgres, database_schema_prefix=prefix, log_level="WARNING"
             )
+            rows += recompute_rows(await scoring.full_recompute(settings), "cluster", limits)
+        async with servers.schemas(args.postgres, "cluster") as prefix:
+            with servers.local_cluster(args.postgres, prefix) as url:
+                rows += await measure(
+                    url, "cluster", quick=args.quick, limits=limits, db_limit="PostgreSQL COPY"
+                )
     print()
     print(render(rows))
     args.out.mkdir(parents=True, exist_ok=True)

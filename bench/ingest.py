@@ -38,11 +38,19 @@ def receipts_of(response: httpx.Response) -> list[str]:
     return [body["id"]]
 
 
+POLL_CHUNK = 20
+POLL_PAUSE = 0.2
+
+
 async def wait_all_stored(client: httpx.AsyncClient, ids: list[str], progress: bool = True) -> None:
-    """Poll statuses until every submission is stored (a failed poll is simply polled again)."""
+    """Poll statuses, oldest first, until every submission is stored.
+
+    Polls are few and paced (``POLL_CHUNK`` every ``POLL_PAUSE`` s) so that watching the
+    platform does not become a load of its own; a failed poll is simply polled again.
+    """
     pending = list(ids)
     while pending:
-        chunk = pending[:200]
+        chunk = pending[:POLL_CHUNK]
         answers = await asyncio.gather(
             *(client.get(f"/api/v1/submissions/{sid}") for sid in chunk), return_exceptions=True
         )
@@ -57,8 +65,8 @@ async def wait_all_stored(client: httpx.AsyncClient, ids: list[str], progress: b
         pending = [sid for sid in pending if sid not in done]
         if progress:
             print(f"\r  stored: {len(ids) - len(pending)}/{len(ids)}", end="", flush=True)
-        if pending and not done:
-            await asyncio.sleep(0.05)
+        if pending and len(done) < len(chunk):
+            await asyncio.sleep(POLL_PAUSE)
     if progress:
         print()
 

@@ -8,9 +8,11 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+
+import asyncpg
 
 from deploy.local.cluster import cluster, free_port, wait_until
 
@@ -54,12 +56,29 @@ def embedded() -> Iterator[str]:
             log.close()
 
 
+@asynccontextmanager
+async def schemas(database_url: str, purpose: str) -> AsyncIterator[str]:
+    """A PostgreSQL schema prefix of the run's own; its schemas are dropped afterwards."""
+    prefix = f"bench_{purpose}{int(time.time())}_"
+    try:
+        yield prefix
+    finally:
+        connection = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+        try:
+            names = await connection.fetch(
+                "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)", prefix
+            )
+            for row in names:
+                await connection.execute(f'DROP SCHEMA "{row["nspname"]}" CASCADE')
+        finally:
+            await connection.close()
+
+
 @contextmanager
-def local_cluster(database_url: str) -> Iterator[str]:
-    """Every service as a process on PostgreSQL and the broker; yields the gateway URL."""
+def local_cluster(database_url: str, prefix: str) -> Iterator[str]:
+    """Every service as a process on PostgreSQL (schemas ``prefix*``) and the broker."""
     for name, value in QUIET.items():
         os.environ.setdefault(name, value)
-    prefix = f"bench{int(time.time())}_"
     with (
         tempfile.TemporaryDirectory(prefix="dx-bench-cluster-") as logs,
         cluster(

@@ -24,7 +24,11 @@ class Slot:
 
 
 async def slots(client: httpx.AsyncClient) -> Iterator[Slot]:
-    """Every (agency, half-year) with the agencies' boolean indicators, in random order."""
+    """Every (agency, half-year) with the agencies' boolean indicators, newest period first.
+
+    As in a reporting round, agencies report one period in random order; the next (older)
+    period comes only when every agency has reported the current one.
+    """
     indicators = (await client.get("/api/v1/indicators")).json()
     by_agency: dict[str, list[str]] = {}
     for indicator in indicators:
@@ -38,12 +42,14 @@ async def slots(client: httpx.AsyncClient) -> Iterator[Slot]:
         for agency in population["resolved"]:
             by_agency.setdefault(agency, []).append(indicator["code"])
     periods = [f"{year}-S{half}" for year in range(FIRST_YEAR, LAST_YEAR + 1) for half in (1, 2)]
-    found = [
-        Slot(agency, period, tuple(sorted(codes)))
-        for agency, codes in by_agency.items()
-        for period in periods
-    ]
-    random.Random(7).shuffle(found)
+    chooser = random.Random(7)
+    found = []
+    for period in reversed(periods):
+        reporting = [
+            Slot(agency, period, tuple(sorted(codes))) for agency, codes in by_agency.items()
+        ]
+        chooser.shuffle(reporting)
+        found += reporting
     return iter(found)
 
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the tools tests/deploy needs, idempotently (safe to run on every `make test`):
+# Installs the tools tests/deploy and tests/e2e/test_cluster.py need, idempotently (safe to run on
+# every `make test`):
 #   kubectl  (renders deploy/k8s with `kubectl kustomize`)  - Debian package kubernetes-client
 #   promtool (checks deploy/prometheus/*.yml)               - Debian package prometheus
+#   prometheus (the server tests/e2e/test_cluster.py runs)  - Debian package prometheus
 #   kubernetes-validate (validates rendered manifests)       - PyPI, into the project's venv
 # Nothing is installed when it is already there. The machine images of this project ship a
 # recent kubectl (with kustomize v5) already; Debian's kubernetes-client is only the fallback.
@@ -18,20 +20,27 @@ fi
 
 missing_debs=()
 command -v kubectl >/dev/null 2>&1 || missing_debs+=(kubernetes-client)
-command -v promtool >/dev/null 2>&1 || missing_debs+=(prometheus)
+if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
+  missing_debs+=(prometheus)
+fi
 
 if [ "${#missing_debs[@]}" -gt 0 ]; then
   echo "install-test-tools: installing Debian packages: ${missing_debs[*]}"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  # --no-install-recommends: promtool needs none of prometheus's web-console extras.
+  # --no-install-recommends: neither promtool nor the server needs the web-console extras.
   $SUDO apt-get install -y -qq --no-install-recommends "${missing_debs[@]}"
-  # The prometheus package registers a server we do not want running on a test machine.
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
-    $SUDO systemctl stop prometheus || true
+  # The prometheus package starts a system server (on :9090) a test machine does not want (the
+  # tests run their own on a free port): stop it the way it was started, systemd or init script.
+  if [ -d /run/systemd/system ]; then
+    if systemctl is-active --quiet prometheus 2>/dev/null; then
+      $SUDO systemctl stop prometheus || true
+    fi
+  elif [ -x /etc/init.d/prometheus ] && /etc/init.d/prometheus status >/dev/null 2>&1; then
+    $SUDO /etc/init.d/prometheus stop || true
   fi
 else
-  echo "install-test-tools: kubectl and promtool already present"
+  echo "install-test-tools: kubectl, promtool and prometheus already present"
 fi
 
 if [ ! -x "$PYTHON" ]; then
@@ -59,4 +68,5 @@ fi
 
 kubectl version --client 2>/dev/null | head -2 || true
 promtool --version 2>&1 | head -1 || true
+prometheus --version 2>&1 | head -1 || true
 "$PYTHON" -c "import importlib.metadata as m; print('kubernetes-validate', m.version('kubernetes-validate'))"

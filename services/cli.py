@@ -16,6 +16,7 @@ from libs.common.logs import configure_logging
 from libs.common.settings import SERVICES, get_settings
 from services import platform
 from services.gateway import keys
+from services.notify.scheduler import SchedulerBusy
 
 app = typer.Typer(
     help="DX Tracker: national digital-transformation indicators.", no_args_is_help=True
@@ -120,9 +121,14 @@ def import_file(
 
 @reminders_app.command("run")
 def run_reminders(
-    period: Annotated[str, typer.Option(help="e.g. 2023-S1")],
-    program: Annotated[str | None, typer.Option(help="Only this programme")] = None,
-    indicator: Annotated[str | None, typer.Option(help="Only this indicator")] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="e.g. 2023-S1; without it, every period due today, as scheduled"),
+    ] = None,
+    program: Annotated[str | None, typer.Option(help="Only this programme (with --period)")] = None,
+    indicator: Annotated[
+        str | None, typer.Option(help="Only this indicator (with --period)")
+    ] = None,
     dry_run: Annotated[bool, typer.Option(help="Say what would be sent; send nothing")] = False,
     deliver: Annotated[
         bool,
@@ -131,24 +137,39 @@ def run_reminders(
         ),
     ] = False,
 ) -> None:
-    """Run the reminder job once (for cron-driven clusters); prints what it sent as JSON."""
+    """Run the reminder job once (the Kubernetes CronJob's command); print what it sent as JSON.
+
+    Without --period: the scheduled job, every period due today (Vietnam time),
+    printed as {"day": "YYYY-MM-DD", "runs": ...} with one run per period.
+    It holds the scheduler's lease (exit 1, sending nothing, if another has it)
+    and records its success for the job's metric and alert.
+    With --period: that period only (--program, --indicator narrow it), one run.
+    A dry run records nothing. Refused input exits 2.
+    """
+    if period is None and (program is not None or indicator is not None):
+        raise typer.BadParameter("--program and --indicator need --period")
     settings = get_settings()
     platform.migrate(settings, ("notify",))
     try:
-        run = asyncio.run(
-            platform.remind(
-                settings,
-                period=period,
-                program=program,
-                indicator=indicator,
-                dry_run=dry_run,
-                deliver=deliver,
-            )
+        if period is None:
+            due = platform.remind_due(settings, dry_run=dry_run, deliver=deliver)
+            typer.echo(asyncio.run(due).model_dump_json(indent=2))
+            return
+        run = platform.remind(
+            settings,
+            period=period,
+            program=program,
+            indicator=indicator,
+            dry_run=dry_run,
+            deliver=deliver,
         )
+        typer.echo(asyncio.run(run).model_dump_json(indent=2))
+    except SchedulerBusy as error:
+        typer.echo(f"not run: {error}; the next scheduled run tries again", err=True)
+        raise typer.Exit(code=1) from error
     except ProblemError as error:
         typer.echo(f"refused: {error.detail}", err=True)
         raise typer.Exit(code=2) from error
-    typer.echo(run.model_dump_json(indent=2))
 
 
 @keys_app.command("create")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import httpx
 import typer
 from fastapi import FastAPI
 
 from libs.common.bus import EventBus, create_bus
+from libs.common.events import utcnow
 from libs.common.migrations import upgrade
 from libs.common.service import ServiceRuntime
 from libs.common.settings import SERVICES, BusKind, Settings
@@ -23,8 +25,10 @@ from services.ingest.schemas import UploadReport
 from services.ingest.service import import_rows, sheet_limits
 from services.ingest.settings import IngestSettings
 from services.notify import app as notify
-from services.notify.schemas import ReminderRun
-from services.notify.service import run_reminders
+from services.notify.api.deps import NotifyParts
+from services.notify.domain.calendar import local_day
+from services.notify.schemas import DueReminders, ReminderRun
+from services.notify.service import run_due_reminders, run_reminders
 from services.scoring import app as scoring
 from services.scoring.service import Rescored, rescore
 
@@ -117,6 +121,16 @@ async def rescore_all(settings: Settings) -> Rescored:
         await service.db.dispose()
 
 
+@asynccontextmanager
+async def _notify_parts(settings: Settings) -> AsyncIterator[NotifyParts]:
+    """Notify's parts for one command (its worker not started); its database closed after."""
+    app = notify.build(settings, create_bus(settings, default=BusKind.KAFKA), standalone=True)
+    try:
+        yield app.state.notify
+    finally:
+        await runtime(app).db.dispose()
+
+
 async def remind(
     settings: Settings,
     *,
@@ -126,18 +140,39 @@ async def remind(
     dry_run: bool,
     deliver: bool,
 ) -> ReminderRun:
-    """Run the reminder job once; ``deliver`` sends what it queued now (no notify running)."""
-    app = notify.build(settings, create_bus(settings, default=BusKind.KAFKA), standalone=True)
-    service = runtime(app)
-    try:
+    """Run the reminder job once for ``period``; ``deliver`` sends what it queued now."""
+    async with _notify_parts(settings) as parts:
         run = await run_reminders(
-            service, period=period, program=program, indicator=indicator, dry_run=dry_run
+            parts.worker.runtime,
+            period=period,
+            program=program,
+            indicator=indicator,
+            dry_run=dry_run,
+            settings=parts.settings,
         )
         if deliver and not dry_run:
-            await app.state.notify.worker.sender.deliver_due()
+            await parts.worker.sender.deliver_due()
         return run
-    finally:
-        await service.db.dispose()
+
+
+async def remind_due(settings: Settings, *, dry_run: bool, deliver: bool) -> DueReminders:
+    """Run the reminder job once as its schedule would: every period due on today's date.
+
+    A real run holds the scheduler's lease (SchedulerBusy when another run holds it) and
+    records its success for the job's metric; a dry run does neither. ``deliver`` sends what
+    was queued now (when no notify service runs).
+    """
+    now = utcnow()
+    async with _notify_parts(settings) as parts:
+        if dry_run:
+            runs = await run_due_reminders(
+                parts.worker.runtime, today=local_day(now), settings=parts.settings, dry_run=True
+            )
+        else:
+            runs = await parts.worker.scheduler.run_reminders_now(now)
+            if deliver:
+                await parts.worker.sender.deliver_due()
+        return DueReminders(day=local_day(now), runs=runs)
 
 
 async def import_sheet(settings: Settings, data: bytes, *, atomic: bool) -> UploadReport:

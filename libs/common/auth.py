@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
@@ -13,7 +14,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from libs.common.errors import Forbidden, Unauthorized
-from libs.common.settings import Settings
 
 KEY_PREFIX = "dx_"
 SIGNATURE_MAX_AGE_SECONDS = 300
@@ -22,6 +22,8 @@ PRINCIPAL_HEADER = "x-dx-principal"
 SIGNED_AT_HEADER = "x-dx-signed-at"
 SIGNATURE_HEADER = "x-dx-signature"
 REQUEST_ID_HEADER = "x-request-id"
+#: Where the signature middleware leaves the verified principal: ``request.state.principal``.
+PRINCIPAL_STATE = "principal"
 
 
 class Role(StrEnum):
@@ -92,24 +94,38 @@ def sign_request(
     }
 
 
-async def signed_principal(request: Request) -> Principal:
-    """The caller, as the gateway vouched for it; 401 for anything not signed by the gateway."""
-    settings: Settings = request.app.state.settings
-    header = request.headers.get(PRINCIPAL_HEADER)
-    signed_at = request.headers.get(SIGNED_AT_HEADER, "")
-    signature = request.headers.get(SIGNATURE_HEADER, "")
+def request_target(request: Request) -> str:
+    """The path and query a request was sent to, as the signature covers them."""
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+async def verify_signature(
+    secret: str,
+    *,
+    method: str,
+    target: str,
+    headers: Mapping[str, str],
+    body: Callable[[], Awaitable[bytes]],
+) -> Principal:
+    """The principal a request's gateway signature vouches for; 401 for anything else.
+
+    ``target`` is the request's path and query, ``headers`` its headers (by lower-case name) and
+    ``body`` reads all of its body, only once the headers show a fresh signature to check.
+    """
+    header = headers.get(PRINCIPAL_HEADER)
+    signed_at = headers.get(SIGNED_AT_HEADER, "")
+    signature = headers.get(SIGNATURE_HEADER, "")
     if not header or not signed_at.isdigit() or not signature:
         raise Unauthorized("Services accept only calls forwarded by the gateway")
     if abs(time.time() - int(signed_at)) > SIGNATURE_MAX_AGE_SECONDS:
         raise Unauthorized("The gateway signature has expired")
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     expected = _signature(
-        settings.internal_secret.get_secret_value(),
+        secret,
         signed_at=signed_at,
-        method=request.method,
+        method=method,
         target=target,
         principal=header,
-        body=await request.body(),
+        body=await body(),
     )
     if not hmac.compare_digest(expected, signature):
         raise Unauthorized("The gateway signature does not match the request")
@@ -119,7 +135,28 @@ async def signed_principal(request: Request) -> Principal:
         raise Unauthorized("Malformed principal") from error
 
 
+async def signed_principal(request: Request) -> Principal:
+    """The caller, as the gateway vouched for it (checked by ``GatewaySignatureMiddleware``).
+
+    A request that reached an endpoint without a verified principal was not checked at all (the
+    app lacks the middleware): it is refused like an unsigned one.
+    """
+    principal = request.scope.get("state", {}).get(PRINCIPAL_STATE)
+    if not isinstance(principal, Principal):
+        raise Unauthorized("Services accept only calls forwarded by the gateway")
+    return principal
+
+
 PrincipalDep = Annotated[Principal, Depends(signed_principal)]
+
+
+async def signed_admin(principal: PrincipalDep) -> Principal:
+    """The caller, if it holds an admin key: as a dependency, the 403 comes before any 422."""
+    require_admin(principal)
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(signed_admin)]
 
 
 def require_admin(principal: Principal) -> None:

@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -39,13 +41,55 @@ class ServiceBase(DeclarativeBase):
     __abstract__ = True
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached now (refused, reset, timed out): retry later, not a bug."""
+
+
+#: What a database out of reach surfaces as; ``unavailable`` tells which of these mean that.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (DatabaseUnavailable, PoolTimeout, DBAPIError)
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database is out of reach for now rather than a fault of ours.
+
+    That is a connection that could not be made, one lost mid-statement or mid-commit (the
+    pool then replaces it), a pool with no free connection in time, or SQLite's lock timeout.
+    """
+    if isinstance(error, DatabaseUnavailable | PoolTimeout):
+        return True
+    return isinstance(error, DBAPIError) and (
+        error.connection_invalidated or isinstance(error, OperationalError)
+    )
+
+
+def _connect_or_unavailable(
+    dialect: Dialect, _record: Any, cargs: tuple[Any, ...], cparams: dict[str, Any]
+) -> Any:
+    # asyncpg raises the socket's own OSError (refused, reset, unreachable, timed out) when it
+    # cannot connect; SQLAlchemy passes it on unwrapped, so name it here for every caller.
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except (OSError, dialect.loaded_dbapi.Error) as error:
+        raise DatabaseUnavailable(f"cannot connect to the database: {error!r}") from error
+
+
 def is_sqlite(url: str | URL) -> bool:
     """Whether the URL names a SQLite database."""
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _sqlite_engine(url: URL, *, immediate: bool) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+def _sqlite_engine(url: URL, *, immediate: bool, pool_size: int) -> AsyncEngine:
+    # SQLite has one writer at a time: writers queue for the one pooled connection (woken the
+    # moment it is free) instead of polling the file lock in SQLite's busy handler, whose sleeps
+    # grow to 100 ms. Readers (WAL) run side by side on a pool kept warm: every new aiosqlite
+    # connection costs a thread.
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": 30},
+        pool_size=1 if immediate else pool_size,
+        max_overflow=0 if immediate else pool_size,
+        pool_timeout=30,
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -79,8 +123,8 @@ class Database:
         if is_sqlite(self.url):
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = _sqlite_engine(self.url, immediate=True)
-            self._read_engine = _sqlite_engine(self.url, immediate=False)
+            self.engine = _sqlite_engine(self.url, immediate=True, pool_size=pool_size)
+            self._read_engine = _sqlite_engine(self.url, immediate=False, pool_size=pool_size)
         else:
             connect_args: dict[str, Any] = {}
             if self.schema:
@@ -89,9 +133,14 @@ class Database:
                 self.url,
                 pool_size=pool_size,
                 max_overflow=pool_size,
-                pool_pre_ping=True,
+                # No ping before each checkout: with asyncpg it is a transaction of its own,
+                # which cost more than the query it guards. A connection the server dropped
+                # fails its first statement instead; SQLAlchemy then discards the whole pool,
+                # and the caller gets a 503 it may retry (tests/integration/test_database_faults).
+                pool_recycle=1800,
                 connect_args=connect_args,
             )
+            event.listen(self.engine.sync_engine, "do_connect", _connect_or_unavailable)
             self._read_engine = self.engine
         self._writer = async_sessionmaker(self.engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self._read_engine, expire_on_commit=False)
@@ -141,6 +190,10 @@ async def upsert(
     """Insert ``rows`` into a model or table, replacing the other columns on a key conflict."""
     if not rows:
         return
-    statement = dialect_insert(session)(target).values(list(rows))
+    statement = dialect_insert(session)(target)
     changed = {k: statement.excluded[k] for k in rows[0] if k not in keys}
-    await session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changed))
+    # Parameters apart from the statement: one compiled (and cached) statement for any number
+    # of rows, sent in batches by SQLAlchemy's insertmanyvalues.
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=keys, set_=changed), list(rows)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -11,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from libs.common.db import DATABASE_ERRORS, unavailable
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://dx-tracker.gov.vn/problems/"
@@ -105,6 +108,40 @@ class ServiceUnavailable(ProblemError):
     status, slug, title = 503, "unavailable", "A backing service is unavailable"
 
 
+def problem_responses(*errors: type[ProblemError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` of an endpoint for the errors it answers with (see
+    ``document_problems`` for their content)."""
+    return {error.status: {"description": error.title} for error in errors}
+
+
+def document_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """Describe every error response of an OpenAPI document as the problem+json it is.
+
+    FastAPI documents its validation errors as its own JSON shape; here they, and every other
+    4xx and 5xx, answer a ``Problem`` with the problem+json media type (see the handlers below).
+    The 400 FastAPI answers for a body it cannot parse (JSON that is not UTF-8, a broken form)
+    is added to every operation taking a body.
+    """
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                responses.setdefault("400", {"description": "The body cannot be parsed"})
+            for status, response in responses.items():
+                if str(status)[:1] in ("4", "5"):
+                    response["content"] = {
+                        PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    }
+    schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem.pop("$defs", {}), Problem=problem)
+    for unused in ("HTTPValidationError", "ValidationError"):  # FastAPI's, if now unreferenced
+        rest = {name: schema for name, schema in schemas.items() if name != unused}
+        if f'"#/components/schemas/{unused}"' not in json.dumps([document["paths"], rest]):
+            schemas.pop(unused, None)
+    return document
+
+
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
     """Render a problem document with its media type."""
     return JSONResponse(
@@ -130,7 +167,11 @@ def validation_items(errors: Sequence[Any]) -> list[ProblemItem]:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """Make every error of the app a problem+json response; a 500 is a logged bug."""
+    """Make every error of the app a problem+json response; a 500 is a logged bug.
+
+    A database out of reach is no bug: the request is answered 503 with ``Retry-After``, so
+    clients retry (a submission under the same ``submission_id``) once it is back.
+    """
 
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
@@ -165,7 +206,26 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         return problem_response(problem)
 
+    async def on_database(request: Request, exc: Exception) -> JSONResponse:
+        if not unavailable(exc):
+            return await on_crash(request, exc)
+        log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        error = ServiceUnavailable(
+            "The database is unavailable; retry later", headers={"Retry-After": "5"}
+        )
+        return problem_response(error.to_problem(request.url.path), error.headers)
+
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    for database_error in DATABASE_ERRORS:
+        app.add_exception_handler(database_error, on_database)
     app.add_exception_handler(Exception, on_crash)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 SUBMISSIONS_TOPIC = "dx.submissions.v1"
 OBSERVATIONS_TOPIC = "dx.observations.v1"
@@ -25,6 +25,22 @@ TOPICS = (
 def utcnow() -> datetime:
     """The current instant, timezone-aware."""
     return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A client's instant in UTC, as stored instants are: a bare one is read as UTC, and one
+    beyond either end of the calendar once in UTC (0001-01-01T00:00+07:00) is that end."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        end = datetime.min if moment.year == datetime.min.year else datetime.max
+        return end.replace(tzinfo=UTC)
+
+
+#: An instant parameter of the API, in UTC (see ``as_utc``).
+UtcInstant = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class Envelope(BaseModel):

@@ -1,16 +1,29 @@
-"""ASGI middleware every service and the gateway share: request ids, metrics, access log."""
+"""ASGI plumbing the services and the gateway share: request ids, metrics, access log, bodies
+read within their size limit, and the services' check of the gateway's signature."""
 
 from __future__ import annotations
 
 import logging
 import time
 import uuid
+from collections.abc import Callable, Coroutine
+from typing import Any
 
+from fastapi.routing import APIRoute
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from libs.common.auth import REQUEST_ID_HEADER
+from libs.common.auth import (
+    PRINCIPAL_STATE,
+    REQUEST_ID_HEADER,
+    request_target,
+    verify_signature,
+)
+from libs.common.errors import ClientGone, PayloadTooLarge, ProblemError, problem_response
 from libs.common.logs import request_id_var
 from libs.common.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from libs.common.settings import Settings
 
 log = logging.getLogger("dx.access")
 
@@ -64,3 +77,93 @@ class RequestContextMiddleware:
                     extra={"status": status, "duration_ms": round(elapsed * 1000, 2)},
                 )
             request_id_var.reset(token)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused past ``limit`` bytes without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The body exceeds {limit} bytes")
+    chunks, size = [], 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"The body exceeds {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect as error:
+        raise ClientGone("The client went away before sending its body") from error
+    return b"".join(chunks)
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` giving the app ``body`` (already read) and then what ``receive`` gives."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()  # a disconnect, as the app would get after the body
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
+
+
+def body_limited_route(limit: int) -> type[APIRoute]:
+    """A route class reading the body first, refused past ``limit`` bytes (413): FastAPI would
+    read a body of any size, before any dependency (authentication) runs."""
+
+    class BodyLimitedRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+
+            async def limited(request: Request) -> Response:
+                body = await read_body(request, limit)
+                return await handler(Request(request.scope, replay(body, request.receive)))
+
+            return limited
+
+    return BodyLimitedRoute
+
+
+class GatewaySignatureMiddleware:
+    """Lets calls under ``prefix`` through only if the gateway signed them; 401 problem if not.
+
+    The body is read here (413 past ``max_body_bytes``) because the signature covers it, then
+    replayed to the app, which parses it as usual: JSON, forms, files. The principal the gateway
+    vouched for is left in ``request.state`` for ``signed_principal``. Paths outside ``prefix``
+    (health, readiness, metrics, the service's OpenAPI) pass unchecked.
+    """
+
+    def __init__(self, app: ASGIApp, *, settings: Settings, prefix: str) -> None:
+        self.app = app
+        self.settings = settings
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        body = b""
+
+        async def read() -> bytes:
+            nonlocal body
+            body = await read_body(request, self.settings.max_body_bytes)
+            return body
+
+        try:
+            principal = await verify_signature(
+                self.settings.internal_secret.get_secret_value(),
+                method=request.method,
+                target=request_target(request),
+                headers=request.headers,
+                body=read,
+            )
+        except ProblemError as error:
+            response = problem_response(error.to_problem(request.url.path), error.headers)
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})[PRINCIPAL_STATE] = principal
+        await self.app(scope, replay(body, receive), send)

@@ -38,6 +38,9 @@ class LeaderLease:
         if self._connection is not None:
             try:
                 await self._connection.execute(select(1))
+                # Never left "idle in transaction": a server's idle_in_transaction_session_timeout
+                # would end the session, and the lock with it, so leadership would flap.
+                await self._connection.commit()
                 return True
             except Exception:
                 log.warning("lost the connection holding lease %s", self.name)
@@ -62,7 +65,12 @@ class LeaderLease:
         if self._connection is None:
             return
         connection, self._connection = self._connection, None
-        with contextlib.suppress(Exception):
+        try:
             await connection.execute(select(func.pg_advisory_unlock(self._key)))
+            await connection.commit()
+        except Exception:
+            # The lock may still be held by this session: never hand it back to the pool.
+            with contextlib.suppress(Exception):
+                await connection.invalidate()
         with contextlib.suppress(Exception):
             await connection.close()

@@ -145,6 +145,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         # Several platforms may share one database in separate schemas: one leader per schema.
         self.lease = LeaderLease(db, f"outbox-relay:{db.schema or ''}:{service}")
+        OUTBOX_PUBLISH_FAILURES.labels(service)  # exported from the start, at zero
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:

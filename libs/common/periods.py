@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import total_ordering
+from functools import cached_property, lru_cache, total_ordering
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
@@ -106,12 +106,12 @@ class ReportingPeriod:
     def _sort_key(self) -> tuple[date, int]:
         return (self.start, -self.end.toordinal())
 
-    @property
+    @cached_property
     def start(self) -> date:
         """First day of the period."""
         return date(self.year, self._first_month, 1)
 
-    @property
+    @cached_property
     def end(self) -> date:
         """Last day of the period (inclusive)."""
         last_month = self._first_month + _MONTHS_PER[self.kind] - 1
@@ -126,9 +126,12 @@ class ReportingPeriod:
         return self.start <= other.start and other.end <= self.end
 
     def due_date(self, due_days: int) -> date:
-        """The day reports are due: the period's end plus ``due_days`` days."""
+        """The day reports are due: the period's end plus ``due_days`` days (``date.max`` if that
+        is past the end of the calendar: never)."""
         if due_days < 0:
             raise ValueError(f"due_days must not be negative, got {due_days}")
+        if due_days > (date.max - self.end).days:
+            return date.max
         return self.end + timedelta(days=due_days)
 
     def has_ended(self, today: date) -> bool:
@@ -148,6 +151,11 @@ def parse_period(text: str) -> ReportingPeriod:
     """Parse '2023', '2023-S1', '2023-Q3' or '2023-06'; ``ValueError`` says what is wrong."""
     if not isinstance(text, str):
         raise TypeError(f"a period is text, not {type(text).__name__}")
+    return _parse(text)
+
+
+@lru_cache(maxsize=4096)  # periods are immutable: every reader of '2023-S1' may share one
+def _parse(text: str) -> ReportingPeriod:
     match = _PATTERN.fullmatch(text)
     if match is None:
         raise ValueError(f"malformed period {text!r}: {_FORMS}")
@@ -184,6 +192,30 @@ def period_containing(day: date, kind: str) -> ReportingPeriod:
     """The period of the given kind ('year', 'half', 'quarter', 'month') that contains ``day``."""
     checked = check_kind(kind)
     return ReportingPeriod(day.year, checked, (day.month - 1) // _MONTHS_PER[checked] + 1)
+
+
+def periods_within(period: ReportingPeriod) -> tuple[str, ...]:
+    """The period and every finer period inside it, as text (where values counting for it live)."""
+    return _within(period)
+
+
+@lru_cache(maxsize=1024)
+def _within(period: ReportingPeriod) -> tuple[str, ...]:
+    found, frontier = {period}, [period]
+    while frontier:
+        current = frontier.pop()
+        finer = _FINER.get(current.kind)
+        if finer is None:
+            continue
+        parts = _MONTHS_PER[current.kind] // _MONTHS_PER[finer]
+        first = (current.index - 1) * parts + 1
+        children = [ReportingPeriod(current.year, finer, i) for i in range(first, first + parts)]
+        found.update(children)
+        frontier.extend(children)
+    return tuple(sorted(str(p) for p in found))
+
+
+_FINER: dict[PeriodKind, PeriodKind] = {"year": "half", "half": "quarter", "quarter": "month"}
 
 
 def counts_for(reported: ReportingPeriod, asked: ReportingPeriod, frequency: str) -> bool:

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common.auth import signed_principal
 from libs.common.bus import EventBus
 from libs.common.db import Database
-from libs.common.errors import install_problem_handlers
-from libs.common.http import RequestContextMiddleware
+from libs.common.errors import Unauthorized, install_problem_handlers, problem_responses
+from libs.common.http import GatewaySignatureMiddleware, RequestContextMiddleware
 from libs.common.messaging import Effect, Finish, Inbox, MessagingTables, Outbox, OutboxRelay
 from libs.common.metrics import BUILD_INFO, metrics_router
 from libs.common.settings import Settings
@@ -23,6 +23,9 @@ from libs.common.settings import Settings
 log = logging.getLogger(__name__)
 
 Hook = Callable[[], Awaitable[None]]
+
+#: Where a service's API lives; only the gateway's signed calls get in.
+API_PREFIX = "/api/v1"
 
 
 class ServiceRuntime:
@@ -96,7 +99,7 @@ class ServiceRuntime:
         return checks
 
 
-def runtime_of(request: Request) -> ServiceRuntime:
+async def runtime_of(request: Request) -> ServiceRuntime:
     """The runtime of the service serving the request."""
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
@@ -122,8 +125,13 @@ WriteSession = Annotated[AsyncSession, Depends(write_session)]
 
 
 def api_router(**kwargs: Any) -> APIRouter:
-    """A router under ``/api/v1`` reachable only through the gateway."""
-    return APIRouter(prefix="/api/v1", dependencies=[Depends(signed_principal)], **kwargs)
+    """A router under ``/api/v1`` reachable only through the gateway (signed calls)."""
+    return APIRouter(
+        prefix=API_PREFIX,
+        dependencies=[Depends(signed_principal)],
+        responses=problem_responses(Unauthorized),
+        **kwargs,
+    )
 
 
 def operations_router() -> APIRouter:
@@ -173,8 +181,11 @@ def create_service_app(
         lifespan=lifespan if standalone else None,
     )
     app.state.runtime = runtime
-    app.state.settings = runtime.settings
     install_problem_handlers(app)
+    # Added first, so it runs inside the request context: refusals are counted and logged too.
+    app.add_middleware(
+        GatewaySignatureMiddleware, settings=runtime.settings, prefix=f"{API_PREFIX}/"
+    )
     app.add_middleware(RequestContextMiddleware, service=runtime.name)
     app.include_router(operations_router())
     for router in routers:

@@ -9,19 +9,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.requests import ClientDisconnect
 
 from libs.common.auth import Principal, Role, require_admin
 from libs.common.db import Database
 from libs.common.errors import (
-    ClientGone,
     Forbidden,
+    NotFound,
     PayloadTooLarge,
     RateLimited,
+    Unauthorized,
     install_problem_handlers,
+    problem_responses,
 )
-from libs.common.http import RequestContextMiddleware
-from libs.common.metrics import metrics_router
+from libs.common.http import RequestContextMiddleware, body_limited_route, read_body
+from libs.common.metrics import BUILD_INFO, metrics_router
 from libs.common.settings import Settings
 from services.gateway import keys
 from services.gateway.openapi import merged_openapi
@@ -61,23 +62,6 @@ class Gateway:
             )
         return caller.principal
 
-    async def read_body(self, request: Request) -> bytes:
-        """The request body, refused past the configured size without reading it all."""
-        limit = self.settings.max_body_bytes
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise PayloadTooLarge(f"The body exceeds {limit} bytes")
-        chunks, size = [], 0
-        try:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLarge(f"The body exceeds {limit} bytes")
-                chunks.append(chunk)
-        except ClientDisconnect as error:
-            raise ClientGone("The client went away before sending its body") from error
-        return b"".join(chunks)
-
     async def openapi(self, own: dict[str, Any]) -> dict[str, Any]:
         """The merged OpenAPI document, built once."""
         async with self._openapi_lock:
@@ -86,7 +70,7 @@ class Gateway:
             return self._openapi
 
 
-def gateway_of(request: Request) -> Gateway:
+async def gateway_of(request: Request) -> Gateway:
     gateway: Gateway = request.app.state.gateway
     return gateway
 
@@ -102,29 +86,41 @@ async def admitted(request: Request, gateway: GatewayDep) -> Principal:
 AdmittedDep = Annotated[Principal, Depends(admitted)]
 
 
-def keys_router() -> APIRouter:
-    router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
+async def admitted_admin(principal: AdmittedDep) -> Principal:
+    """Dependency: the caller, if it holds an admin key (so a 403 comes before any 422)."""
+    require_admin(principal)
+    return principal
 
-    @router.post("", status_code=201, response_model=keys.IssuedKey)
-    async def create_key(
-        body: keys.KeyRequest, principal: AdmittedDep, gateway: GatewayDep
-    ) -> keys.IssuedKey:
+
+def keys_router(max_body_bytes: int) -> APIRouter:
+    router = APIRouter(
+        prefix="/api/v1/keys",
+        tags=["keys"],
+        dependencies=[Depends(admitted_admin)],
+        responses=problem_responses(Unauthorized, Forbidden, RateLimited),
+        route_class=body_limited_route(max_body_bytes),
+    )
+
+    @router.post(
+        "",
+        status_code=201,
+        response_model=keys.IssuedKey,
+        responses=problem_responses(PayloadTooLarge),
+    )
+    async def create_key(body: keys.KeyRequest, gateway: GatewayDep) -> keys.IssuedKey:
         """Issue an API key (admin); the key is in this response only."""
-        require_admin(principal)
         async with gateway.db.transaction() as session:
             return await keys.create_key(session, body)
 
     @router.get("", response_model=list[keys.KeyInfo])
-    async def list_keys(principal: AdmittedDep, gateway: GatewayDep) -> list[keys.KeyInfo]:
+    async def list_keys(gateway: GatewayDep) -> list[keys.KeyInfo]:
         """Every key's description, without secrets (admin)."""
-        require_admin(principal)
         async with gateway.db.read() as session:
             return await keys.list_keys(session)
 
-    @router.delete("/{key_id}", status_code=204)
-    async def revoke_key(key_id: str, principal: AdmittedDep, gateway: GatewayDep) -> Response:
+    @router.delete("/{key_id}", status_code=204, responses=problem_responses(NotFound))
+    async def revoke_key(key_id: str, gateway: GatewayDep) -> Response:
         """Revoke a key (admin)."""
-        require_admin(principal)
         async with gateway.db.transaction() as session:
             await keys.revoke_key(session, key_id)
         gateway.authenticator.forget()
@@ -165,17 +161,27 @@ def operations_router() -> APIRouter:
 
 
 def proxy_router() -> APIRouter:
-    router = APIRouter(include_in_schema=False)
+    router = APIRouter()
 
-    @router.get("/api/v1/openapi.json")
+    @router.get(
+        "/api/v1/openapi.json",
+        tags=["meta"],
+        response_model=dict[str, Any],
+        openapi_extra={"security": []},  # public: no key needed
+    )
     async def openapi(request: Request, gateway: GatewayDep) -> JSONResponse:
+        """This document: every operation of the API, and which need a key (public)."""
         return JSONResponse(await gateway.openapi(request.app.openapi()))
 
-    @router.api_route("/api/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    @router.api_route(
+        "/api/v1/{path:any_path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
     async def forward(request: Request, principal: AdmittedDep, gateway: GatewayDep) -> Response:
         if principal.role is Role.READER and request.method != "GET":
             raise Forbidden("Reader keys may only read")
-        body = await gateway.read_body(request)
+        body = await read_body(request, gateway.settings.max_body_bytes)
         return await gateway.upstreams.forward(request, principal, body)
 
     return router
@@ -194,9 +200,12 @@ def create_gateway_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         for hook in on_start or []:
             await hook()
+        # Like every service (ServiceRuntime): 1 while serving, 0 while shutting down.
+        BUILD_INFO.labels("gateway").set(1)
         try:
             yield
         finally:
+            BUILD_INFO.labels("gateway").set(0)
             for hook in reversed(on_stop or []):
                 await hook()
             await gateway.upstreams.close()
@@ -214,7 +223,7 @@ def create_gateway_app(
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service="gateway")
     app.include_router(operations_router())
-    app.include_router(keys_router())
+    app.include_router(keys_router(gateway.settings.max_body_bytes))
     for router in extra_routers or []:
         app.include_router(router)
     app.include_router(proxy_router())

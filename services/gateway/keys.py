@@ -18,6 +18,8 @@ from services.gateway.models import ApiKey
 
 BOOTSTRAP_KEY_ID = "bootstrap"
 CACHE_SECONDS = 30.0
+#: The largest budget a key may carry: what its column (a 32-bit INTEGER) holds.
+MAX_RATE_LIMIT = 2**31 - 1
 
 
 class KeyRequest(BaseModel):
@@ -26,7 +28,9 @@ class KeyRequest(BaseModel):
     role: Role
     agency: str | None = Field(None, max_length=32, description="Required for agency keys")
     label: str = Field(..., min_length=1, max_length=200)
-    rate_limit_per_minute: int | None = Field(None, ge=0, description="0 = unlimited")
+    rate_limit_per_minute: int | None = Field(
+        None, ge=0, le=MAX_RATE_LIMIT, description="0 = unlimited"
+    )
 
     @model_validator(mode="after")
     def _agency_matches_role(self) -> KeyRequest:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 import httpx
 from fastapi import Request, Response
+from starlette.convertors import PathConvertor, register_url_convertor
 
-from libs.common.auth import REQUEST_ID_HEADER, Principal, sign_request
+from libs.common.auth import REQUEST_ID_HEADER, Principal, request_target, sign_request
 from libs.common.errors import NotFound, ServiceUnavailable
 from libs.common.logs import request_id_var
 
@@ -31,6 +33,8 @@ ROUTES: dict[str, str] = {
     "notifications": "notify",
 }
 
+# Characters a path segment may carry as they are (RFC 3986 pchar, besides quote's own).
+_SEGMENT = "!$&'()*+,;=:@"
 _FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language")
 _RETURNED_RESPONSE_HEADERS = (
     "content-type",
@@ -39,6 +43,29 @@ _RETURNED_RESPONSE_HEADERS = (
     "location",
     "cache-control",
 )
+
+
+class AnyPath(PathConvertor):
+    """Starlette's ``path`` that also matches across newlines: every API path is forwarded, and
+    its service answers for it (``path`` stops at a decoded ``%0A``, leaving the gateway's 404)."""
+
+    regex = "(?s:.*)"
+
+
+register_url_convertor("any_path", AnyPath())
+
+
+def forwarded_path(path: str) -> str:
+    """A decoded path percent-encoded so that the service decodes exactly it again.
+
+    Sent as it was decoded, a path with a control character would be refused by the HTTP client,
+    and ``.``/``..`` segments would be resolved on the way: the service would not see the path
+    the gateway signed.
+    """
+    return "/".join(
+        segment.replace(".", "%2E") if segment in (".", "..") else quote(segment, safe=_SEGMENT)
+        for segment in path.split("/")
+    )
 
 
 def service_for(path: str) -> str:
@@ -61,7 +88,10 @@ class Upstreams:
         """Send the request on to its service, signed for ``principal``; relay the answer."""
         service = service_for(request.url.path)
         client = self.clients[service]
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target = request_target(request)
+        url = forwarded_path(request.scope["path"]) + (
+            f"?{request.url.query}" if request.url.query else ""
+        )
         headers = {
             name: value
             for name in _FORWARDED_REQUEST_HEADERS
@@ -74,7 +104,7 @@ class Upstreams:
         )
         headers[REQUEST_ID_HEADER] = request_id_var.get() or ""
         try:
-            upstream = await client.request(request.method, target, content=body, headers=headers)
+            upstream = await client.request(request.method, url, content=body, headers=headers)
         except httpx.TransportError as error:
             log.warning("service %s unreachable: %r", service, error)
             raise ServiceUnavailable(

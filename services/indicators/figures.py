@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.events import AggregateValue
-from libs.common.periods import ReportingPeriod, parse_period
+from libs.common.periods import ReportingPeriod, parse_period, periods_within
 from services.indicators import repository
 from services.indicators.catalogue_cache import CatalogueView
 from services.indicators.domain.aggregation import AgencyValue, aggregate, latest_values
@@ -54,30 +54,6 @@ def scopes_of(indicator: Indicator) -> tuple[str, ...]:
     if indicator.aggregation == "share_of_agencies":
         return ("national", "central", "local")
     return ("national",)
-
-
-def periods_within(period: ReportingPeriod) -> list[str]:
-    """The period and every finer period inside it (where values that count for it live)."""
-    found = [period]
-    frontier = [period]
-    while frontier:
-        current = frontier.pop()
-        for child in _children(current):
-            found.append(child)
-            frontier.append(child)
-    return sorted({str(p) for p in found})
-
-
-def _children(period: ReportingPeriod) -> list[ReportingPeriod]:
-    year = period.year
-    if period.kind == "year":
-        return [parse_period(f"{year}-S{i}") for i in (1, 2)]
-    if period.kind == "half":
-        return [parse_period(f"{year}-Q{i}") for i in (2 * period.index - 1, 2 * period.index)]
-    if period.kind == "quarter":
-        first = 3 * period.index - 2
-        return [parse_period(f"{year}-{m:02d}") for m in range(first, first + 3)]
-    return []
 
 
 async def compute_figure(

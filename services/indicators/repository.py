@@ -160,7 +160,7 @@ async def series(
         conditions.append(ObservationRow.scope.in_(scopes))
     if as_of is not None:
         conditions.append(ObservationRow.recorded_at <= as_of)
-    query = select(ObservationRow).where(and_(*conditions))
+    query = select(ObservationRow).where(*conditions)
     if not all_revisions:
         newest = (
             select(
@@ -170,7 +170,7 @@ async def series(
                 ObservationRow.period,
                 func.max(ObservationRow.revision).label("revision"),
             )
-            .where(and_(*conditions))
+            .where(*conditions)
             .group_by(
                 ObservationRow.indicator,
                 ObservationRow.agency,

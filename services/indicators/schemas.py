@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from libs.common.db import aware
 from libs.common.events import StoredObservation
 from services.indicators.domain.catalogue import Agency, Contact
 
@@ -76,6 +77,11 @@ class ObservationOut(StoredObservation):
     source: str
     submission: str | None = None
     note: str | None = None
+
+    @field_validator("recorded_at", "reported_at")
+    @classmethod
+    def _utc(cls, moment: datetime) -> datetime:
+        return aware(moment)  # SQLite gives instants back without their (UTC) offset
 
 
 class AggregateOut(BaseModel):

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Query, Request, Response
-from starlette.datastructures import UploadFile
+from fastapi import Depends, File, Query, Request, Response, UploadFile
 
 from libs.common.auth import Principal, PrincipalDep, Role
-from libs.common.errors import Forbidden, InvalidInput, Problem, ProblemItem
+from libs.common.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    problem_responses,
+)
 from libs.common.service import RuntimeDep, api_router
 from services.ingest import batch, service
 from services.ingest.schemas import (
@@ -23,38 +30,20 @@ from services.ingest.settings import IngestSettings
 
 router = api_router(tags=["submissions"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {"application/problem+json": {}}}
-    for status in (403, 409, 413, 422)
-}
-UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "CSV (UTF-8) or XLSX; header row: agency, period, "
-                            "indicator, value, note (or Mã đơn vị/Đơn vị, Kỳ báo cáo, "
-                            "Mã chỉ tiêu/Chỉ tiêu, Giá trị, Ghi chú)",
-                        }
-                    },
-                }
-            }
-        },
-    }
-}
+ERRORS = problem_responses(Forbidden, Conflict, PayloadTooLarge, InvalidInput, ServiceUnavailable)
+SheetFile = Annotated[
+    UploadFile,
+    File(
+        description="CSV (UTF-8) or XLSX; header row: agency, period, indicator, value, note "
+        "(or Mã đơn vị/Đơn vị, Kỳ báo cáo, Mã chỉ tiêu/Chỉ tiêu, Giá trị, Ghi chú)"
+    ),
+]
 AtomicQuery = Annotated[
     bool, Query(description="All or nothing: any bad item (row) refuses the whole request")
 ]
 
 
-def settings_of(request: Request) -> IngestSettings:
+async def settings_of(request: Request) -> IngestSettings:
     settings: IngestSettings = request.app.state.ingest_settings
     return settings
 
@@ -62,7 +51,7 @@ def settings_of(request: Request) -> IngestSettings:
 SettingsDep = Annotated[IngestSettings, Depends(settings_of)]
 
 
-def submitter(principal: PrincipalDep) -> Principal:
+async def submitter(principal: PrincipalDep) -> Principal:
     """The caller, if its key may submit at all (the gateway refuses readers too)."""
     if principal.role is Role.READER:
         raise Forbidden("Reader keys may not submit")
@@ -106,40 +95,30 @@ async def submit_batch(
 
 
 @router.post(
-    "/submissions/upload", response_model=UploadReport, responses=ERRORS, openapi_extra=UPLOAD_BODY
+    "/submissions/upload",
+    response_model=UploadReport,
+    responses=ERRORS,
+    # One sheet per request: anything more in the form is refused (400) before it is spooled.
+    form_limits={"max_files": 1, "max_fields": 10},
 )
 async def upload(
-    request: Request,
+    file: SheetFile,
     principal: SubmitterDep,
     runtime: RuntimeDep,
     settings: SettingsDep,
     atomic: AtomicQuery = False,
 ) -> UploadReport:
     """Upload a CSV (UTF-8) or XLSX sheet, one row per value; a per-row report."""
-    data = await uploaded_file(request, settings)
+    # Read up to just past the limit: enough to refuse a larger file without holding it all.
+    data = await file.read(settings.max_upload_bytes + 1)
     return await service.upload(runtime, principal, data, atomic=atomic, settings=settings)
-
-
-async def uploaded_file(request: Request, settings: IngestSettings) -> bytes:
-    """The ``file`` field of a multipart body, read up to just past the size limit."""
-    # Parsed here, not by a File() parameter: FastAPI would parse the form before the gateway
-    # signature check and leave it no body to check (the check keeps a copy the form reads).
-    form = await request.form(max_files=1, max_fields=10)
-    try:
-        file = form.get("file")
-        if not isinstance(file, UploadFile):
-            message = "a multipart/form-data field `file` holding the sheet is required"
-            raise InvalidInput(message, errors=[ProblemItem(loc=["file"], msg=message)])
-        return await file.read(settings.max_upload_bytes + 1)
-    finally:
-        await form.close()
 
 
 @router.get(
     "/submissions/{id}",
     response_model=SubmissionOut,
     response_model_exclude_none=True,
-    responses={404: ERRORS[403]},
+    responses=problem_responses(NotFound),
 )
 async def get_submission(id: str, principal: PrincipalDep, runtime: RuntimeDep) -> SubmissionOut:
     """A submission's status: accepted, then stored (or rejected) by the observation store."""

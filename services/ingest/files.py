@@ -114,11 +114,12 @@ def _xlsx_cells(data: bytes) -> Iterator[Sequence[object]]:
 
 
 def _csv_cells(decoded: str) -> Iterator[Sequence[object]]:
-    first_line = decoded.split("\n", 1)[0]
-    delimiter = max(
-        ",;\t", key=lambda d: _known_headers(next(csv.reader([first_line], delimiter=d)))
-    )
+    # The header ends where the reader ends lines: at \n, \r\n, or \r (Excel for Mac's CSV).
+    first_line = next(io.StringIO(decoded, newline=""), "")
     try:
+        delimiter = max(
+            ",;\t", key=lambda d: _known_headers(next(csv.reader([first_line], delimiter=d)))
+        )
         yield from csv.reader(io.StringIO(decoded, newline=""), delimiter=delimiter)
     except csv.Error as error:
         raise _unreadable(f"not a readable CSV file: {error}") from error

@@ -22,6 +22,7 @@ from libs.common.messaging import dispatch
 from libs.common.service import ServiceRuntime
 from services.ingest import repository
 from services.ingest.metrics import ACCEPT_TO_STORED
+from services.ingest.replica import catalogue_copy
 
 log = logging.getLogger(__name__)
 
@@ -80,5 +81,11 @@ _EFFECTS: dict[str, Callable[[AsyncSession, Envelope], Awaitable[None]]] = {
 
 def register(runtime: ServiceRuntime) -> None:
     """Consume the catalogue and the submission verdicts."""
-    for topic in (CATALOGUE_TOPIC, SUBMISSION_STATUS_TOPIC):
-        runtime.consume(topic, dispatch(_EFFECTS))
+    copy = catalogue_copy(runtime)
+
+    async def replica_changed(session: AsyncSession) -> None:
+        # Once the batch is committed, validation reads the replica again.
+        event.listen(session.sync_session, "after_commit", lambda _s: copy.invalidate(), once=True)
+
+    runtime.consume(CATALOGUE_TOPIC, dispatch(_EFFECTS), finish=replica_changed)
+    runtime.consume(SUBMISSION_STATUS_TOPIC, dispatch(_EFFECTS))

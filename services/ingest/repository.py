@@ -17,15 +17,20 @@ from services.ingest.validation import AgencySpec, Catalogue, IndicatorSpec
 
 
 async def load_catalogue(
-    session: AsyncSession, *, indicators: Collection[str], agencies: Collection[str]
+    session: AsyncSession,
+    *,
+    indicators: Collection[str] | None = None,
+    agencies: Collection[str] | None = None,
 ) -> Catalogue:
-    """The replica's entries for the named indicators and agencies."""
-    indicator_rows = (
-        await session.scalars(select(IndicatorRef).where(IndicatorRef.code.in_(set(indicators))))
-    ).all()
-    agency_rows = (
-        await session.scalars(select(AgencyRef).where(AgencyRef.code.in_(set(agencies))))
-    ).all()
+    """The replica's entries for the named indicators and agencies (None: all of them)."""
+    indicator_query = select(IndicatorRef)
+    if indicators is not None:
+        indicator_query = indicator_query.where(IndicatorRef.code.in_(set(indicators)))
+    agency_query = select(AgencyRef)
+    if agencies is not None:
+        agency_query = agency_query.where(AgencyRef.code.in_(set(agencies)))
+    indicator_rows = (await session.scalars(indicator_query)).all()
+    agency_rows = (await session.scalars(agency_query)).all()
     return Catalogue(
         indicators={
             row.code: IndicatorSpec(

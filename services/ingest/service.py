@@ -26,6 +26,7 @@ from services.ingest import repository
 from services.ingest.files import FileLimits, SheetRow, read_sheet
 from services.ingest.intake import Stored, digest, late, receipt, store
 from services.ingest.metrics import BATCH_SIZE, count
+from services.ingest.replica import catalogue_copy
 from services.ingest.rows import agency_codes, group_rows
 from services.ingest.schemas import Receipt, Status, SubmissionIn, SubmissionOut, UploadReport
 from services.ingest.settings import IngestSettings
@@ -103,25 +104,29 @@ async def load(
     "not yet", not "wrong". So while the replica is empty or changed in the last second, wait;
     past ``catalogue_wait_seconds`` answer 503, never a 422 the client would not retry.
     """
+    copy = catalogue_copy(runtime)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.catalogue_wait_seconds
+    fresh = False  # the in-memory copy first; the replica itself once a code is missing
     while True:
-        async with runtime.db.read() as session:
-            catalogue = await repository.load_catalogue(
-                session, indicators=indicators, agencies=agencies
-            )
-            complete = set(indicators) <= set(catalogue.indicators) and set(agencies) <= set(
-                catalogue.agencies
-            )
-            changed_at = None if complete else await repository.catalogue_changed_at(session)
-        if complete or (changed_at and (utcnow() - changed_at).total_seconds() >= SETTLE_SECONDS):
+        catalogue = await copy.get(runtime.db, fresh=fresh)
+        if set(indicators) <= catalogue.indicators.keys() and set(agencies) <= (
+            catalogue.agencies.keys()
+        ):
             return catalogue
+        if fresh:
+            async with runtime.db.read() as session:
+                changed_at = await repository.catalogue_changed_at(session)
+            if changed_at and (utcnow() - changed_at).total_seconds() >= SETTLE_SECONDS:
+                return catalogue
         if loop.time() >= deadline:
             raise ServiceUnavailable(
                 "Ingest has not received the catalogue yet; retry shortly",
                 headers={"Retry-After": "5"},
             )
-        await asyncio.sleep(CATALOGUE_POLL_SECONDS)
+        if fresh:
+            await asyncio.sleep(CATALOGUE_POLL_SECONDS)
+        fresh = True
 
 
 def codes(drafts: Sequence[Draft]) -> dict[str, set[str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -61,6 +61,13 @@ class ReminderRun(BaseModel):
     dry_run: bool
     sent: list[SentLetter]
     skipped: list[SkippedItem]
+
+
+class DueReminders(BaseModel):
+    """A scheduled run of the reminder job: one run per period due on its day."""
+
+    day: date = Field(description="The Vietnamese calendar day the run chased reports for")
+    runs: list[ReminderRun] = Field(description="One per period chased, in period order")
 
 
 class Notification(BaseModel):

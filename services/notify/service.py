@@ -14,7 +14,7 @@ from libs.common.events import utcnow
 from libs.common.periods import ReportingPeriod, parse_period
 from libs.common.service import ServiceRuntime
 from services.notify import repository
-from services.notify.domain.calendar import local_day
+from services.notify.domain.calendar import local_day, periods_to_chase
 from services.notify.domain.reminders import (
     Assessment,
     Letter,
@@ -26,7 +26,7 @@ from services.notify.domain.reminders import (
 )
 from services.notify.domain.replica import AgencyCard, IndicatorCard
 from services.notify.mail import LetterRenderer, new_message_id
-from services.notify.metrics import LAST_SUCCESSFUL_RUN
+from services.notify.metrics import record_last_success
 from services.notify.schemas import ReminderRun, SentLetter, SkippedItem
 from services.notify.settings import NotifySettings
 
@@ -100,8 +100,29 @@ async def run_reminders(
         runtime, notify, assessment, agencies, indicators, asked, day=day, dry_run=dry_run
     )
     if not dry_run:
-        LAST_SUCCESSFUL_RUN.labels(REMINDERS_JOB).set(utcnow().timestamp())
+        record_last_success(REMINDERS_JOB, utcnow())
     return run
+
+
+async def run_due_reminders(
+    runtime: ServiceRuntime,
+    *,
+    today: date,
+    settings: NotifySettings,
+    dry_run: bool = False,
+) -> list[ReminderRun]:
+    """The scheduled reminder job: chase every period some indicator's calendar is in on ``today``.
+
+    One run per period, in period order; the in-process scheduler and ``dx reminders run``
+    without ``--period`` both run this.
+    """
+    async with runtime.db.read() as session:
+        indicators = await repository.load_indicators(session)
+    regimes = [(i.frequency, i.due_days) for i in indicators]
+    return [
+        await run_reminders(runtime, period=period, today=today, settings=settings, dry_run=dry_run)
+        for period in periods_to_chase(regimes, today, settings.policy())
+    ]
 
 
 async def run_progress_letters(
@@ -130,7 +151,7 @@ async def run_progress_letters(
         runtime, notify, assessment, agencies, indicators, asked, day=day, dry_run=dry_run
     )
     if not dry_run:
-        LAST_SUCCESSFUL_RUN.labels(PROGRESS_JOB).set(utcnow().timestamp())
+        record_last_success(PROGRESS_JOB, utcnow())
     return run
 
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.auth import PrincipalDep, require_admin
-from libs.common.errors import InvalidInput, NotFound, ProblemItem
+from libs.common.auth import AdminDep
+from libs.common.errors import InvalidInput, NotFound, ProblemItem, problem_responses
 from libs.common.events import utcnow
 from libs.common.periods import ReportingPeriod, parse_period
 from libs.common.service import ReadSession, WriteSession, api_router
@@ -55,7 +55,7 @@ def _period(text: str, name: str = "period", where: str = "query") -> ReportingP
     return period
 
 
-def period_param(period: Annotated[str, Query(description=PERIODS)]) -> ReportingPeriod:
+async def period_param(period: Annotated[str, Query(description=PERIODS)]) -> ReportingPeriod:
     """The required `period` query parameter, or 422 naming it."""
     return _period(period)
 
@@ -162,16 +162,19 @@ async def list_laggards(
     return [LaggardOut.of(laggard, agencies.get(laggard.agency)) for laggard in laggards]
 
 
-@router.put("/assessments/{indicator}/{period}", response_model=AssessmentOut)
+@router.put(
+    "/assessments/{indicator}/{period}",
+    response_model=AssessmentOut,
+    responses=problem_responses(NotFound),
+)
 async def put_assessment(
     indicator: str,
     period: Annotated[str, Path(description=PERIODS)],
     body: AssessmentIn,
     session: WriteSession,
-    principal: PrincipalDep,
+    principal: AdminDep,
 ) -> AssessmentOut:
     """Record the standing agency's official assessment of an indicator for a period (admin)."""
-    require_admin(principal)
     asked = _period(period, where="path")
     if not await repository.indicators(session, codes=[indicator]):
         raise NotFound(f"No indicator {indicator}")

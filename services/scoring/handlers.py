@@ -15,22 +15,9 @@ from libs.common.events import (
     IndicatorPublished,
     ObservationsStored,
 )
-from libs.common.messaging import Outbox, dispatch
+from libs.common.messaging import dispatch
 from libs.common.service import ServiceRuntime
 from services.scoring import service
-
-
-async def _indicator(session: AsyncSession, outbox: Outbox, envelope: Envelope) -> None:
-    await service.on_indicator(session, outbox, IndicatorPublished.model_validate(envelope.payload))
-
-
-async def _agency(session: AsyncSession, _outbox: Outbox, envelope: Envelope) -> None:
-    await service.on_agency(session, AgencyPublished.model_validate(envelope.payload))
-
-
-async def _observations(session: AsyncSession, outbox: Outbox, envelope: Envelope) -> None:
-    stored = ObservationsStored.model_validate(envelope.payload)
-    await service.on_observations(session, outbox, stored)
 
 
 def register(runtime: ServiceRuntime) -> None:
@@ -38,13 +25,17 @@ def register(runtime: ServiceRuntime) -> None:
     outbox = runtime.outbox
 
     async def indicator(session: AsyncSession, envelope: Envelope) -> None:
-        await _indicator(session, outbox, envelope)
+        published = IndicatorPublished.model_validate(envelope.payload)
+        await service.on_indicator(session, outbox, published)
 
     async def agency(session: AsyncSession, envelope: Envelope) -> None:
-        await _agency(session, outbox, envelope)
+        await service.on_agency(session, AgencyPublished.model_validate(envelope.payload))
 
     async def observations(session: AsyncSession, envelope: Envelope) -> None:
-        await _observations(session, outbox, envelope)
+        await service.on_observations(session, ObservationsStored.model_validate(envelope.payload))
+
+    async def rescore(session: AsyncSession) -> None:
+        await service.rescore_touched(session, outbox)
 
     apply = dispatch(
         {
@@ -53,5 +44,6 @@ def register(runtime: ServiceRuntime) -> None:
             ObservationsStored.event_type: observations,
         }
     )
-    for topic in (CATALOGUE_TOPIC, OBSERVATIONS_TOPIC):
-        runtime.consume(topic, apply)
+    runtime.consume(CATALOGUE_TOPIC, apply)
+    # Observations are kept event by event and scored once per batch.
+    runtime.consume(OBSERVATIONS_TOPIC, apply, finish=rescore)

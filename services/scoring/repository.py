@@ -4,13 +4,13 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, delete, select, tuple_
+from sqlalchemy import Select, delete, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.db import aware, upsert
 from libs.common.events import AgencyPublished, AggregateValue, IndicatorPublished
 from libs.common.events import StoredObservation as Observed
-from libs.common.periods import ReportingPeriod, parse_period
+from libs.common.periods import ReportingPeriod, parse_period, periods_within
 from services.scoring.domain.catalogue import Agency, Indicator
 from services.scoring.domain.index import RankedAgency
 from services.scoring.domain.scorecard import ScoreCard
@@ -77,17 +77,21 @@ async def agencies(session: AsyncSession, *, codes: Names = None) -> dict[str, A
 
 
 async def store_aggregates(
-    session: AsyncSession, figures: Sequence[AggregateValue], recorded_at: datetime
+    session: AsyncSession, figures: Sequence[tuple[AggregateValue, datetime]]
 ) -> set[tuple[str, str]]:
-    """Keep the newest figure per key; return the (indicator, scope) series whose figure moved."""
-    fresh = {(f.indicator, f.scope, f.period): f for f in figures}
+    """Keep the newest figure per key (by when it was recorded); return the series it moved."""
+    fresh: dict[tuple[str, str, str], tuple[AggregateValue, datetime]] = {}
+    for figure, recorded_at in figures:
+        named = (figure.indicator, figure.scope, figure.period)
+        if named not in fresh or aware(fresh[named][1]) <= aware(recorded_at):
+            fresh[named] = (figure, recorded_at)
+    if not fresh:
+        return set()
     key = tuple_(AggregateRow.indicator, AggregateRow.scope, AggregateRow.period)
     query = select(AggregateRow).where(key.in_(list(fresh)))
-    stored = (
-        {(r.indicator, r.scope, r.period): r for r in await session.scalars(query)} if fresh else {}
-    )
+    stored = {(r.indicator, r.scope, r.period): r for r in await session.scalars(query)}
     rows, moved = [], set()
-    for (indicator, scope, period), figure in fresh.items():
+    for (indicator, scope, period), (figure, recorded_at) in fresh.items():
         old = stored.get((indicator, scope, period))
         if old is not None and aware(old.recorded_at) > aware(recorded_at):
             continue  # overtaken on the bus by a newer figure
@@ -114,31 +118,46 @@ async def aggregate_points(
 async def store_agency_values(
     session: AsyncSession, observations: Iterable[Observed]
 ) -> list[tuple[str, str, str]]:
-    """Keep each agency's newest revision and first report time; return the keys stored."""
-    seen = {(o.indicator, o.agency, o.period): o for o in observations}
+    """Keep each agency's newest revision and first report time; return the keys stored.
+
+    Observations of one key are merged in the order given, as if they came one by one.
+    """
+    seen: dict[tuple[str, str, str], list[Observed]] = {}
+    for observed in observations:
+        seen.setdefault((observed.indicator, observed.agency, observed.period), []).append(observed)
+    if not seen:
+        return []
     key = tuple_(AgencyValueRow.indicator, AgencyValueRow.agency, AgencyValueRow.period)
     query = select(AgencyValueRow).where(key.in_(list(seen)))
-    stored = (
-        {(r.indicator, r.agency, r.period): r for r in await session.scalars(query)} if seen else {}
-    )
-    for item, observed in sorted(seen.items()):
+    stored = {(r.indicator, r.agency, r.period): r for r in await session.scalars(query)}
+    for item, observed_in_order in sorted(seen.items()):
         row = stored.get(item)
         if row is None:
             row = AgencyValueRow(indicator=item[0], agency=item[1], period=item[2], revision=0)
             session.add(row)
-        row.merge(observed)
+        for observed in observed_in_order:
+            row.merge(observed)
     await session.flush()
     return sorted(seen)
 
 
 async def reports(
-    session: AsyncSession, *, agencies: Names = None, indicators: Names = None
+    session: AsyncSession,
+    *,
+    agencies: Names = None,
+    indicators: Names = None,
+    within: ReportingPeriod | None = None,
 ) -> dict[tuple[str, str], dict[ReportingPeriod, Report]]:
-    """(indicator, agency) -> report by period, for the agencies and indicators named."""
+    """(indicator, agency) -> report by period, for the agencies and indicators named.
+
+    ``within``: only reports made for that period or a finer one inside it, the reports that
+    can stand for it.
+    """
     query = _filtered(
         select(AgencyValueRow),
         (AgencyValueRow.agency, agencies),
         (AgencyValueRow.indicator, indicators),
+        (AgencyValueRow.period, None if within is None else periods_within(within)),
     )
     found: dict[tuple[str, str], dict[ReportingPeriod, Report]] = {}
     for row in await session.scalars(query):
@@ -208,17 +227,27 @@ async def index_periods(session: AsyncSession) -> set[str]:
     return set(await session.scalars(select(AgencyIndexRow.period).distinct()))
 
 
-async def store_index(
-    session: AsyncSession, period: str, agency: str, score: AgencyScore | None, now: datetime
+async def store_indices(
+    session: AsyncSession, period: str, scores: Mapping[str, AgencyScore | None], now: datetime
 ) -> None:
-    """Write an agency's index for the period, or forget it (None: it owes nothing)."""
-    if score is None:
-        where = (AgencyIndexRow.period == period, AgencyIndexRow.agency == agency)
+    """Write agencies' indices for the period, forgetting those scored None (they owe nothing)."""
+    owing_nothing = [agency for agency, score in scores.items() if score is None]
+    if owing_nothing:
+        where = (AgencyIndexRow.period == period, AgencyIndexRow.agency.in_(owing_nothing))
         await session.execute(delete(AgencyIndexRow).where(*where))
-        return
-    values = {"agency": agency, "period": period, "score": score.index, "computed_at": now}
-    values |= {"pillar_scores": score.pillar_scores, "attainments": score.attainments}
-    await upsert(session, AgencyIndexRow, [values], ["agency", "period"])
+    rows = [
+        {
+            "agency": agency,
+            "period": period,
+            "score": score.index,
+            "computed_at": now,
+            "pillar_scores": score.pillar_scores,
+            "attainments": score.attainments,
+        }
+        for agency, score in sorted(scores.items())
+        if score is not None
+    ]
+    await upsert(session, AgencyIndexRow, rows, ["agency", "period"])
 
 
 async def store_ranking(
@@ -228,14 +257,14 @@ async def store_ranking(
     await session.execute(
         delete(RankingRow).where(RankingRow.group == group, RankingRow.period == period)
     )
-    session.add_all(
-        RankingRow(
-            group=group, period=period, pillar=pillar, agency=r.agency, rank=r.rank, score=r.score
-        )
+    rows = [
+        {"group": group, "period": period, "pillar": pillar}
+        | {"agency": r.agency, "rank": r.rank, "score": r.score}
         for pillar, ranking in ranked.items()
         for r in ranking
-    )
-    await session.flush()
+    ]
+    if rows:
+        await session.execute(insert(RankingRow), rows)
 
 
 async def ranking(session: AsyncSession, group: str, period: str, pillar: str) -> list[RankingRow]:

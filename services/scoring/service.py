@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from prometheus_client import Counter, Histogram
@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.events import (
     AgencyPublished,
+    AggregateValue,
     IndicatorPublished,
     ObservationsStored,
     ScoreChanged,
+    StoredObservation,
     utcnow,
 )
 from libs.common.messaging import Outbox
@@ -25,7 +27,7 @@ from services.scoring import repository
 from services.scoring.domain.calendar import affected_periods, assessment_period
 from services.scoring.domain.catalogue import RANKING_GROUPS, Agency, Indicator
 from services.scoring.domain.scorecard import score_card
-from services.scoring.domain.standing import Reports, debtors, rank_scores, score_agency
+from services.scoring.domain.standing import Reports, debtors, rank_scores, score_agencies
 
 RECOMPUTES = Counter("dx_scoring_recomputes_total", "Score recomputations, by trigger", ["trigger"])
 RECOMPUTE_SECONDS = Histogram(
@@ -104,13 +106,11 @@ async def _refresh_agencies(
 ) -> None:
     """Recompute and store these agencies' indices for the period."""
     by_agency: dict[str, dict[str, Reports]] = {}
-    for (code, agency), reports in (await repository.reports(session, agencies=agencies)).items():
+    found = await repository.reports(session, agencies=agencies, within=period)
+    for (code, agency), reports in found.items():
         by_agency.setdefault(agency, {})[code] = reports
-    for agency in sorted(agencies):
-        score = score_agency(
-            agency, period=period, indicators=indicators, reports=by_agency.get(agency, {})
-        )
-        await repository.store_index(session, str(period), agency, score, now)
+    scores = score_agencies(agencies, period=period, indicators=indicators, reports=by_agency)
+    await repository.store_indices(session, str(period), scores, now)
 
 
 async def _rerank(
@@ -208,45 +208,64 @@ async def on_agency(session: AsyncSession, event: AgencyPublished) -> None:
                 await _rerank(session, agencies, group, period)
 
 
-async def on_observations(session: AsyncSession, outbox: Outbox, event: ObservationsStored) -> None:
-    """Keep the figures and values; re-score their series, the agency and its groups."""
-    now = utcnow()
-    series = await repository.store_aggregates(session, event.aggregates, event.recorded_at)
+@dataclass
+class Touched:
+    """What a batch of observation events brought: figures and agencies' values, in order."""
+
+    figures: list[tuple[AggregateValue, datetime]] = field(default_factory=list)
+    observations: list[StoredObservation] = field(default_factory=list)
+
+
+TOUCHED = "scoring.touched"
+
+
+async def on_observations(session: AsyncSession, event: ObservationsStored) -> None:
+    """Gather the figures and values; the batch's ``rescore_touched`` keeps and scores them."""
+    touched: Touched = session.info.setdefault(TOUCHED, Touched())
+    touched.figures += [(figure, event.recorded_at) for figure in event.aggregates]
     # Figures the committee published (scope national, central…) are not an agency's report.
-    reported = [o for o in event.observations if o.scope == "agency"]
-    changed = await repository.store_agency_values(session, reported)
-    if not series and not changed:
+    touched.observations += [o for o in event.observations if o.scope == "agency"]
+
+
+async def rescore_touched(session: AsyncSession, outbox: Outbox) -> None:
+    """Finish of a batch: keep its figures and values, then re-score once what they moved."""
+    touched: Touched | None = session.info.pop(TOUCHED, None)
+    if touched is None:
         return
+    series = await repository.store_aggregates(session, touched.figures)
+    values = await repository.store_agency_values(session, touched.observations)
+    if not series and not values:
+        return
+    now = utcnow()
     with _timed("observations"):
         # The whole catalogue only when an agency's index must be recomputed.
-        codes = None if changed else {code for code, _ in series}
+        codes = None if values else {code for code, _ in series}
         indicators = await repository.indicators(session, codes=codes)
         by_code = {i.code: i for i in indicators}
-        known = [by_code[code] for code in sorted({code for code, _ in series}) if code in by_code]
-        await _refresh_indicator_series(session, outbox, known, now)
-        touched = sorted(
-            {
-                (agency, period)
-                for code, agency, when in changed
-                for period in _touched(by_code, [(code, when)])
-            }
-        )
-        if not touched:
+        moved = sorted({code for code, _ in series} & by_code.keys())
+        await _refresh_indicator_series(session, outbox, [by_code[c] for c in moved], now)
+        by_period: dict[ReportingPeriod, set[str]] = {}
+        for code, agency, when in values:
+            for period in _touched(by_code, [(code, when)]):
+                by_period.setdefault(period, set()).add(agency)
+        if not by_period:
             return
         known_periods = await repository.index_periods(session)
         agencies = await repository.agencies(session)
-        groups: set[tuple[str, ReportingPeriod]] = set()
-        for agency, period in touched:
+        for period, reporters in sorted(by_period.items()):
             if str(period) not in known_periods:
                 # A period's first report: every agency owing it a figure ranks, with zeros.
                 await _refresh_period(session, indicators, period, now)
-                known_periods.add(str(period))
                 continue
-            await _refresh_agencies(session, indicators, period, [agency], now)
-            if agency in agencies:
-                groups.update((group, period) for group in agencies[agency].ranking_groups())
-        for group, period in sorted(groups):
-            await _rerank(session, agencies, group, period)
+            await _refresh_agencies(session, indicators, period, reporters, now)
+            groups = {
+                group
+                for agency in reporters
+                if agency in agencies
+                for group in agencies[agency].ranking_groups()
+            }
+            for group in sorted(groups):
+                await _rerank(session, agencies, group, period)
 
 
 @dataclass(frozen=True)

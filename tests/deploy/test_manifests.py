@@ -18,9 +18,13 @@ from typing import Any
 import pytest
 import yaml
 from prometheus_client.metrics import MetricWrapperBase
+from pydantic_settings import BaseSettings
 
 from libs.common import metrics as common_metrics
 from libs.common.settings import SERVICES, Settings
+from services.ingest.settings import IngestSettings
+from services.notify.settings import NotifySettings
+from tests.support.promql import metric_names
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -123,36 +127,6 @@ def exported_series() -> frozenset[str]:
     )
 
 
-_PROMQL_KEYWORDS = frozenset(
-    {"and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right"}
-    | {"bool", "offset", "inf", "nan", "start", "end"}
-)
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
-_IDENTIFIER = re.compile(r"(?<![\w.$])[A-Za-z_:][A-Za-z0-9_:]*")
-
-
-def metric_names(expr: str) -> set[str]:
-    """The metric names a PromQL expression (or Grafana query) reads."""
-    label_values = re.fullmatch(r"\s*label_values\((.*?)(?:,\s*\w+)?\)\s*", expr, re.S)
-    if label_values:
-        expr = label_values.group(1)
-    text = _STRING.sub('""', expr)
-    text = re.sub(r"\{[^}]*\}", " ", text)  # label matchers
-    text = re.sub(r"\[[^\]]*\]", " ", text)  # range / subquery durations
-    text = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text)
-    text = re.sub(r"\boffset\s+-?\w+", " ", text)
-    text = re.sub(r"\$\{?\w+\}?", " ", text)  # Grafana variables
-    names = set()
-    for match in _IDENTIFIER.finditer(text):
-        token = match.group(0)
-        if token.lower() in _PROMQL_KEYWORDS:
-            continue
-        if text[match.end() :].lstrip().startswith("("):
-            continue  # a function or an aggregation
-        names.add(token)
-    return names
-
-
 def test_metric_name_extraction() -> None:
     expr = (
         'histogram_quantile(0.95, sum by (service, le) (rate(dx_x_bucket{route!~"a|b"}'
@@ -209,8 +183,16 @@ def load_yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+# Every class of settings read from the environment, each under its own prefix.
+SETTINGS_CLASSES: tuple[type[BaseSettings], ...] = (Settings, IngestSettings, NotifySettings)
+
+
 def settings_env_names() -> set[str]:
-    return {f"DX_{field.upper()}" for field in Settings.model_fields}
+    return {
+        f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+        for cls in SETTINGS_CLASSES
+        for field in cls.model_fields
+    }
 
 
 # ------------------------------------------------------------------------------------------
@@ -810,6 +792,23 @@ def test_ingress_migration_job_and_reminder_cronjob(variant: str) -> None:
     assert container["args"] == ["reminders", "run"]
     images = {c["image"] for _name, pod in pod_specs(docs) for c in containers(pod)}
     assert len(images) == 1, f"one image for every workload, not {images}"
+
+
+@VARIANTS
+def test_only_the_cronjob_schedules_reminders(
+    variant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = rendered(variant)
+    (cronjob,) = of_kind(docs, "CronJob").values()
+    # The CronJob keeps the schedule the in-process scheduler would (workdays, 08:00).
+    assert cronjob["spec"]["schedule"] == NotifySettings.model_fields["schedule"].default
+    notify = of_kind(docs, "Deployment")["notify"]["spec"]["template"]["spec"]
+    (container,) = notify["containers"]
+    env = {v["name"]: v["value"] for v in container["env"] if "value" in v}
+    assert env["DX_NOTIFY_SCHEDULER_ENABLED"] == "false"
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert NotifySettings().scheduler_enabled is False, "notify must read the variable as set"
 
 
 def test_base_secret_values_are_marked_placeholders() -> None:

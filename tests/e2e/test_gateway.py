@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client import REGISTRY
 
 from libs.common.auth import Principal, Role, sign_request
-from tests.support.platform import embedded_platform, embedded_settings
+from tests.support.platform import embedded_platform, embedded_settings, forwarded_to_services
 
 pytestmark = pytest.mark.e2e
 
@@ -19,18 +19,6 @@ pytestmark = pytest.mark.e2e
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     async with embedded_platform(embedded_settings(tmp_path)) as admin:
         yield admin
-
-
-def forwarded_to_services() -> float:
-    total = 0.0
-    for metric in REGISTRY.collect():
-        if metric.name == "dx_http_requests":
-            total += sum(
-                s.value
-                for s in metric.samples
-                if s.name.endswith("_total") and s.labels["service"] != "gateway"
-            )
-    return total
 
 
 async def issue(client: httpx.AsyncClient, **body: object) -> str:
@@ -86,6 +74,7 @@ async def test_readers_cannot_write(client: httpx.AsyncClient) -> None:
         ({"role": "agency"}, "agency"),
         ({"role": "reader", "agency": "P01"}, "agency"),
         ({"role": "owner"}, "role"),
+        ({"role": "reader", "rate_limit_per_minute": 2**63}, "rate_limit_per_minute"),  # was 500
     ],
 )
 async def test_bad_key_requests_are_422_naming_the_field(
@@ -131,6 +120,55 @@ async def test_services_refuse_calls_the_gateway_did_not_sign(client: httpx.Asyn
         )
         tampered["x-dx-principal"] = "admin;;r"
         assert (await direct.get("/api/v1/agencies", headers=tampered)).status_code == 401
+        assert (await direct.get("/api/v1/no-such-thing")).status_code == 401
+        for public in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
+            assert (await direct.get(public)).status_code == 200, public
+
+
+async def test_odd_paths_reach_the_service_that_owns_them(client: httpx.AsyncClient) -> None:
+    # Once a 500 (the gateway's HTTP client refused the path), a 404 from the gateway's router
+    # (a newline), or a 401 (".." resolved on the way, so the signature no longer matched).
+    reader = {"Authorization": f"Bearer {await issue(client, role='reader')}"}
+    for encoded, code in [("%13", "\x13"), ("a%0Ab", "a\nb"), ("%2E%2E", ".."), ("a%3Fb", "a?b")]:
+        response = await client.get(f"/api/v1/agencies/{encoded}")
+        assert response.status_code == 404, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["detail"] == f"No agency {code}"
+        refused = await client.put(f"/api/v1/agencies/{encoded}", json={}, headers=reader)
+        assert refused.status_code == 403, refused.text
+
+
+async def test_admin_operations_refuse_other_keys_before_reading_the_body(
+    client: httpx.AsyncClient,
+) -> None:
+    agency = {"Authorization": f"Bearer {await issue(client, role='agency', agency='P01')}"}
+    for method, path in [
+        ("POST", "/api/v1/keys"),
+        ("PUT", "/api/v1/agencies/P02"),
+        ("PUT", "/api/v1/populations/pilot"),
+        ("PUT", "/api/v1/indicators/KH2023-01"),
+        ("PUT", "/api/v1/assessments/KH2023-01/2023-S1"),
+        ("POST", "/api/v1/notifications/reminders/run"),  # its required query is missing too
+    ]:
+        response = await client.request(method, path, json={"not": "valid"}, headers=agency)
+        assert response.status_code == 403, f"{method} {path}: {response.text}"
+
+
+async def test_the_gateways_own_bodies_are_limited_too(tmp_path: Path) -> None:
+    # FastAPI reads a JSON body whole before authenticating: without a limit, any size.
+    async with embedded_platform(embedded_settings(tmp_path, max_body_bytes=1024)) as admin:
+        body = json.dumps({"role": "reader", "label": "x" * 2000}).encode()
+
+        async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted as it comes
+            yield body
+
+        json_type = {"content-type": "application/json"}
+        for content in (body, chunks()):
+            response = await admin.post("/api/v1/keys", content=content, headers=json_type)
+            assert response.status_code == 413, response.text
+            assert response.headers["content-type"] == "application/problem+json"
+        small = await admin.post("/api/v1/keys", json={"role": "reader", "label": "ok"})
+        assert small.status_code == 201, small.text
 
 
 async def test_merged_openapi_is_public_and_lists_every_service(client: httpx.AsyncClient) -> None:

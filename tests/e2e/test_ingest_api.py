@@ -17,12 +17,15 @@ from sqlalchemy import delete
 from libs.common.events import (
     CATALOGUE_TOPIC,
     SUBMISSION_STATUS_TOPIC,
+    AgencyPublished,
     SubmissionStatusChanged,
     utcnow,
 )
 from services.ingest.models import AgencyRef
+from services.ingest.replica import catalogue_copy
 from services.ingest.settings import IngestSettings
 from tests.support.ingest import (
+    AGENCIES,
     BACKENDS,
     HANOI,
     MAX_BODY,
@@ -246,6 +249,7 @@ async def test_before_the_catalogue_arrives_submissions_get_503_not_422(
     ingest = dx.app.state.services["ingest"]  # type: ignore[attr-defined]
     async with runtime_of(dx).db.transaction() as session:
         await session.execute(delete(AgencyRef))
+    catalogue_copy(runtime_of(dx)).invalidate()  # the rows went behind the consumer's back
     ingest.state.ingest_settings = IngestSettings(catalogue_wait_seconds=0.2)
     try:
         response = await dx.post("/api/v1/submissions", json=submission())
@@ -256,6 +260,23 @@ async def test_before_the_catalogue_arrives_submissions_get_503_not_422(
         await publish(dx, CATALOGUE_TOPIC, *agency_events())
     response = await dx.post("/api/v1/submissions", json=submission())
     assert response.status_code == 202, response.text
+
+
+async def test_a_catalogue_change_is_applied_to_the_very_next_submission(
+    dx: httpx.AsyncClient,
+) -> None:
+    assert (await dx.post("/api/v1/submissions", json=submission())).status_code == 202
+    # TP01 ceases to exist before 2023-S1 ends: ingest's in-memory copy must not hide it.
+    ended = AgencyPublished(
+        code="TP01",
+        name_vi=AGENCIES["TP01"],
+        kind="province",
+        groups=["local"],
+        valid_to=date(2023, 3, 31),
+    )
+    await publish(dx, CATALOGUE_TOPIC, ended.envelope(producer="test", key="TP01"))
+    problem = assert_problem(await dx.post("/api/v1/submissions", json=submission()), 422)
+    assert "TP01 does not exist on 2023-06-30" in str(problem["errors"])
 
 
 JSON = st.recursive(

@@ -185,6 +185,15 @@ async def test_uploads_that_are_too_big_or_bombs_are_413(
         ("multipart/form-data; boundary=b", b"--b\r\nContent-Dis"),  # truncated
         ("multipart/form-data; boundary=b", b""),
         ("multipart/form-data; boundary=b", b"--b\r\n\r\n" * 3000),  # parts without names
+        (  # one sheet per upload
+            "multipart/form-data; boundary=b",
+            b"".join(
+                b'--b\r\nContent-Disposition: form-data; name="file"; filename="%d.csv"\r\n\r\n'
+                b"agency,period,indicator,value\r\n" % n
+                for n in range(2)
+            )
+            + b"--b--\r\n",
+        ),
     ],
 )
 async def test_malformed_uploads_are_problems(
@@ -194,3 +203,16 @@ async def test_malformed_uploads_are_problems(
     response = await dx.post("/api/v1/submissions/upload", content=content, headers=headers)
     assert 400 <= response.status_code < 500, response.text
     assert response.headers["content-type"] == PROBLEM
+
+
+async def test_the_upload_is_documented_as_a_form_with_a_file(dx: httpx.AsyncClient) -> None:
+    document = (await dx.get("/api/v1/openapi.json")).json()
+    body = document["paths"]["/api/v1/submissions/upload"]["post"]["requestBody"]
+    assert body["required"] is True
+    assert list(body["content"]) == ["multipart/form-data"]
+    ref = body["content"]["multipart/form-data"]["schema"]["$ref"]
+    form = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert form["required"] == ["file"]
+    assert form["properties"]["file"]["type"] == "string"
+    assert form["properties"]["file"]["contentMediaType"] == "application/octet-stream"
+    assert "Mã đơn vị" in form["properties"]["file"]["description"]

@@ -255,6 +255,13 @@ async def test_bad_input_is_a_422_naming_the_parameter(client: httpx.AsyncClient
     bad = await client.get("/api/v1/notifications", params={"since": "yesterday"})
     assert bad.status_code == 422
     assert ["query", "since"] in [e["loc"] for e in bad.json()["errors"]]
+    # At the ends of the calendar: once 500s (the UTC instant, or the due date, overflowed).
+    for since in ("0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"):
+        edge = await client.get("/api/v1/notifications", params={"since": since})
+        assert edge.status_code == 200, edge.text
+    params = {"period": "9999-S2", "dry_run": "true"}
+    last = await client.post("/api/v1/notifications/reminders/run", params=params)
+    assert last.status_code == 200, last.text
 
 
 async def test_who_may_run_and_who_sees_what(client: httpx.AsyncClient) -> None:

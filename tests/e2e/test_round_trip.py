@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -11,6 +11,8 @@ import pytest
 from tests.support.flow import submit, wait_stored
 
 pytestmark = pytest.mark.e2e
+
+HANOI = timezone(timedelta(hours=7))
 
 PILOT = [
     f"P{n:02d}"
@@ -132,6 +134,15 @@ async def test_a_correction_changes_the_figure_and_as_of_reads_the_past(
         )
     ).json()
     assert (now["value"], then["value"]) == (100.0, 50.0)
+    # The same instant in Hanoi's time, or without an offset (read as UTC), reads the same past:
+    # SQLite once compared wall times, so +07:00 read seven hours later.
+    instant = datetime.fromisoformat(before_correction)
+    for as_of in (instant.astimezone(HANOI).isoformat(), instant.replace(tzinfo=None).isoformat()):
+        same = await dx.get(
+            "/api/v1/indicators/KH2023-02/aggregate", params={**params, "as_of": as_of}
+        )
+        assert same.json()["value"] == 50.0, as_of
+        assert datetime.fromisoformat(same.json()["as_of"]) == instant
 
     history = (
         await dx.get(

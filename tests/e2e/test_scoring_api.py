@@ -456,6 +456,68 @@ async def test_a_band_change_writes_score_changed_to_the_outbox(dx: httpx.AsyncC
     assert 'dx_scoring_recomputes_total{trigger="observations"}' in metrics
 
 
+# Out-of-order and repeated delivery: a batch is kept as if its events came one by one.
+
+
+def revision(
+    number: int, value: bool, *, reported_at: datetime, recorded_at: datetime
+) -> ObservationsStored:
+    """Agency P01's revision ``number`` of O-1 for 2025-S1."""
+    observed = StoredObservation(
+        indicator="O-1",
+        agency="P01",
+        period="2025-S1",
+        value=value,
+        revision=number,
+        recorded_at=recorded_at,
+        reported_at=reported_at,
+    )
+    return ObservationsStored(
+        submission=f"O-1-{number}",
+        agency="P01",
+        period="2025-S1",
+        observations=[observed],
+        recorded_at=recorded_at,
+    )
+
+
+async def kept_value(client: httpx.AsyncClient) -> tuple[Any, ...]:
+    async with runtime(client).db.read() as session:
+        row = await session.get(models.AgencyValueRow, ("O-1", "P01", "2025-S1"))
+    assert row is not None
+    return row.value, row.revision, row.reported_at.replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize("one_batch", [True, False], ids=["one batch", "one by one"])
+async def test_late_and_repeated_events_keep_the_newest_revision_and_first_report(
+    dx: httpx.AsyncClient, one_batch: bool
+) -> None:
+    await publish(dx, indicator("O-1", aggregation="share_of_agencies", reporters=["P01"]))
+    first, second = datetime(2025, 7, 2, tzinfo=UTC), datetime(2025, 7, 9, tzinfo=UTC)
+    newer = revision(2, False, reported_at=second, recorded_at=second).envelope(
+        producer="test", key="P01"
+    )
+    older = revision(1, True, reported_at=first, recorded_at=first).envelope(
+        producer="test", key="P01"
+    )
+    old_figure, new_figure = figures("2025-S1", {"O-1": 40}), figures("2025-S1", {"O-1": 60})
+    old_figure.recorded_at, new_figure.recorded_at = first, second
+    # Revision 2 and the newer figure overtake revision 1 and the older figure; one event twice.
+    late = [
+        newer,
+        new_figure.envelope(producer="test", key="O-1"),
+        older,
+        older,
+        old_figure.envelope(producer="test", key="O-1"),
+    ]
+    bus = runtime(dx).bus
+    for batch in [late] if one_batch else [[envelope] for envelope in late]:
+        await bus.publish(ObservationsStored.topic, batch)
+    assert await kept_value(dx) == (False, 2, first)
+    scores = await get(dx, "scores", program="TST", period="2025-S1", scope="national")
+    assert [score["value"] for score in scores if score["indicator"] == "O-1"] == [60]
+
+
 # A full rescore gives what the events gave.
 
 SNAPSHOTS = (models.ScoreRow, models.AgencyIndexRow, models.RankingRow)

@@ -1,14 +1,22 @@
-"""Reminders through a real SMTP server (aiosmtpd on loopback): once each, retried, never twice."""
+"""Reminders through a real SMTP server (aiosmtpd on loopback): once each, retried, never twice.
+
+Also the reminder CronJob's command, `dx reminders run`, as its own process next to a running
+notify that only delivers (Kubernetes): what it chases, what it records, the lease it takes.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import socket
+import sys
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -18,11 +26,23 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from fastapi import FastAPI
+from prometheus_client import REGISTRY
 
+from libs.common.bus import create_bus
+from libs.common.db import aware
+from libs.common.events import utcnow
+from libs.common.periods import period_containing
 from libs.common.service import ServiceRuntime
+from libs.common.settings import BusKind, Settings
+from services import platform
+from services.notify import app as notify_app
+from services.notify import repository
 from services.notify.api.deps import NotifyParts
-from services.notify.scheduler import Scheduler
-from services.notify.service import run_reminders
+from services.notify.domain.calendar import local_day
+from services.notify.domain.schedule import due_fire
+from services.notify.scheduler import Scheduler, scheduler_lease, worker_lease
+from services.notify.service import REMINDERS_JOB, run_reminders
 from services.notify.settings import NotifySettings
 from tests.e2e.test_notify import (
     indicator,
@@ -32,7 +52,12 @@ from tests.e2e.test_notify import (
     settled,
     wait_for,
 )
-from tests.support.platform import embedded_platform, embedded_settings, postgres_settings
+from tests.support.platform import (
+    embedded_platform,
+    embedded_settings,
+    postgres_settings,
+    running,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -296,3 +321,248 @@ async def test_a_run_missed_while_down_runs_once_on_start(
     metrics = (await client.get("/metrics")).text
     assert 'dx_notify_last_successful_run_timestamp_seconds{job="reminders"}' in metrics
     assert "dx_notify_emails_sent_total" in metrics
+
+
+# ------------------------------------------------------------------------------------------
+# `dx reminders run`, the CronJob's command, next to a notify replica that does not schedule
+# ------------------------------------------------------------------------------------------
+
+CRONJOB_ARGS = ("reminders", "run")  # deploy/k8s/base/reminders-cronjob.yaml
+TODAY = local_day(utcnow())
+YEAR = period_containing(TODAY, "year").previous()  # the only period due today: see below
+DUE_IN_3_DAYS = (TODAY + timedelta(days=3) - YEAR.end).days  # due_days of a reminder today
+DAILY = "0 8 * * *"
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A ``dx`` process that ended."""
+
+    code: int
+    out: str
+    err: str
+
+
+def mail_settings(request: pytest.FixtureRequest, tmp_path: Path, smtp: SmtpServer) -> Settings:
+    """Settings of notify on SQLite or on its own PostgreSQL schema, mailing to ``smtp``."""
+    mail = {"smtp_host": "127.0.0.1", "smtp_port": smtp.port}
+    if request.param == "sqlite":
+        return embedded_settings(tmp_path, **mail)
+    prefix = f"{request.getfixturevalue('schema_prefix')}_{uuid.uuid4().hex[:6]}_"
+    url = request.getfixturevalue("postgres_url")
+    return postgres_settings(tmp_path, url=url, schema_prefix=prefix, **mail)
+
+
+@asynccontextmanager
+async def notify_replica(settings: Settings) -> AsyncIterator[FastAPI]:
+    """notify alone (``dx serve notify``), with its schedules off as in Kubernetes."""
+    assert NotifySettings().scheduler_enabled is False  # fast_retries turns them off
+    await asyncio.to_thread(platform.migrate, settings, ("notify",))
+    app = notify_app.build(
+        settings, create_bus(settings, default=BusKind.INPROCESS), standalone=True
+    )
+    async with running(app):
+        yield app
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def replica(
+    request: pytest.FixtureRequest, tmp_path: Path, smtp: SmtpServer, fast_retries: None
+) -> AsyncIterator[FastAPI]:
+    async with notify_replica(mail_settings(request, tmp_path, smtp)) as app:
+        yield app
+
+
+@pytest.fixture(params=["postgres"])
+async def pg_replica(
+    request: pytest.FixtureRequest, tmp_path: Path, smtp: SmtpServer, fast_retries: None
+) -> AsyncIterator[FastAPI]:
+    """On PostgreSQL only: there the leases are shared between processes."""
+    async with notify_replica(mail_settings(request, tmp_path, smtp)) as app:
+        yield app
+
+
+def runtime_of(app: FastAPI) -> ServiceRuntime:
+    runtime: ServiceRuntime = app.state.runtime
+    return runtime
+
+
+async def dx(settings: Settings, *args: str, **env: str) -> Finished:
+    """``dx <args>`` as its own process, on the databases and SMTP server of ``settings``."""
+    command = Path(sys.executable).with_name("dx")
+    assert command.exists(), f"no {command}: install the project into the venv"
+    variables = {
+        "DX_DATA_DIR": str(settings.data_dir),
+        "DX_BUS": "inprocess",
+        "DX_SMTP_HOST": str(settings.smtp_host),
+        "DX_SMTP_PORT": str(settings.smtp_port),
+        "DX_DATABASE_SCHEMA_PREFIX": settings.database_schema_prefix,
+    }
+    if settings.database_url:
+        variables["DX_DATABASE_URL"] = settings.database_url
+    process = await asyncio.create_subprocess_exec(
+        str(command),
+        *args,
+        env=os.environ | variables | env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode is not None
+    return Finished(process.returncode, out.decode(), err.decode())
+
+
+async def due_population(runtime: ServiceRuntime) -> None:
+    """An annual indicator of last year due in three days: Hà Nội and Huế have not reported.
+
+    Last year is the only period its calendar is in today: the year before left its chase
+    window long ago, this year's opens next year.
+    """
+    await publish(
+        runtime,
+        (province("P01", "Hà Nội", ("vp@hanoi.gov.vn", "Văn phòng Sở", None)), "P01"),
+        (province("P46", "Thừa Thiên Huế", ("stt@hue.gov.vn", "Sở TT&TT Huế", None)), "P46"),
+        (province("P79", "Hồ Chí Minh", ("stt@hcm.gov.vn", "Sở TT&TT", None)), "P79"),
+        (
+            indicator(
+                "IT-01",
+                INDICATORS["IT-01"],
+                ["P01", "P46", "P79"],
+                due_days=DUE_IN_3_DAYS,
+                frequency="year",
+            ),
+            "IT-01",
+        ),
+        (reported("P79", str(YEAR), ["IT-01"], datetime.combine(YEAR.end, time(), UTC)), "P79"),
+    )
+
+
+async def job_state(runtime: ServiceRuntime) -> tuple[datetime, datetime | None] | None:
+    """The reminder job's (last fire handled, last success), if it has a state."""
+    async with runtime.db.read() as session:
+        state = await repository.job_state(session, REMINDERS_JOB)
+    if state is None:
+        return None
+    success = aware(state.last_success_at) if state.last_success_at else None
+    return aware(state.last_fire_at), success
+
+
+async def queued(runtime: ServiceRuntime) -> int:
+    async with runtime.db.read() as session:
+        return len(await repository.delivery_log(session, agency=None, since=None, limit=100))
+
+
+async def test_cronjob_command_chases_what_is_due_today_and_records_its_success(
+    replica: FastAPI, smtp: SmtpServer
+) -> None:
+    runtime = runtime_of(replica)
+    settings = runtime.settings
+    await due_population(runtime)
+
+    dry = await dx(settings, *CRONJOB_ARGS, "--dry-run")
+    assert dry.code == 0, dry.err
+    planned = json.loads(dry.out)
+    assert planned["day"] == TODAY.isoformat()
+    assert [run["period"] for run in planned["runs"]] == [str(YEAR)]
+    assert [(s["agency"], s["id"]) for s in planned["runs"][0]["sent"]] == [
+        ("P01", None),
+        ("P46", None),
+    ]
+    assert await job_state(runtime) is None, "a dry run records nothing"
+    assert await queued(runtime) == 0
+
+    before = utcnow()
+    done = await dx(settings, *CRONJOB_ARGS)
+    after = utcnow()
+    assert done.code == 0, done.err
+    result = json.loads(done.out)
+    assert result["day"] == TODAY.isoformat()
+    (run,) = result["runs"]
+    assert (run["period"], run["dry_run"], run["skipped"]) == (str(YEAR), False, [])
+    assert [(s["agency"], s["to"], s["indicators"], s["stage"]) for s in run["sent"]] == [
+        ("P01", ["vp@hanoi.gov.vn"], ["IT-01"], "reminder"),
+        ("P46", ["stt@hue.gov.vn"], ["IT-01"], "reminder"),
+    ]
+
+    # The replica, which schedules nothing, delivers what the job queued.
+    async def delivered() -> bool:
+        return len(smtp.mailbox.received) >= 2
+
+    await wait_for(delivered)
+    assert sorted(to_of(m)[0] for _, m in smtp.mailbox.messages()) == [
+        "stt@hue.gov.vn",
+        "vp@hanoi.gov.vn",
+    ]
+
+    # Its success is in the job state the scheduler keeps, and every replica exports it.
+    state = await job_state(runtime)
+    assert state is not None
+    last_success = state[1]
+    assert last_success is not None
+    assert before <= last_success <= after
+    parts: NotifyParts = replica.state.notify
+    await parts.worker.scheduler.export_last_runs()
+    exported = REGISTRY.get_sample_value(
+        "dx_notify_last_successful_run_timestamp_seconds", {"job": REMINDERS_JOB}
+    )
+    assert exported == last_success.timestamp()
+
+    again = await dx(settings, *CRONJOB_ARGS)
+    assert again.code == 0, again.err
+    (rerun,) = json.loads(again.out)["runs"]
+    assert rerun["sent"] == []
+    assert [(s["agency"], s["reason"]) for s in rerun["skipped"]] == [
+        ("P01", "already_sent"),
+        ("P46", "already_sent"),
+    ]
+    newer = await job_state(runtime)
+    assert newer is not None
+    assert newer[1] is not None
+    assert newer[1] > last_success
+    await asyncio.sleep(0.3)
+    assert len(smtp.mailbox.received) == 2
+
+
+async def test_cronjob_command_and_scheduler_share_one_lease(pg_replica: FastAPI) -> None:
+    runtime = runtime_of(pg_replica)
+    await due_population(runtime)
+    daily = NotifySettings(schedule=DAILY, progress_schedule="0 8 1 1 *")
+    started = utcnow() - timedelta(days=3)
+    assert await Scheduler(runtime, daily).tick(started) == []  # the schedule began 3 days ago
+    # The replica leads (it delivers) with its own lease: that never stands in the job's way.
+
+    async def replica_leads() -> bool:
+        probe = worker_lease(runtime)
+        try:
+            return not await probe.held()
+        finally:
+            await probe.release()
+
+    await wait_for(replica_leads)
+
+    held = scheduler_lease(runtime)  # as an in-process scheduler holds it while it runs a job
+    assert await held.held()
+    try:
+        refused = await dx(runtime.settings, *CRONJOB_ARGS, DX_NOTIFY_SCHEDULE=DAILY)
+        assert refused.code == 1, refused.err
+        assert "not run: another run of the scheduled jobs holds lease" in refused.err
+        assert held.name in refused.err
+        assert refused.out == ""
+        assert await Scheduler(runtime, daily).tick(utcnow()) == [], "the scheduler waits too"
+    finally:
+        await held.release()
+    state = await job_state(runtime)
+    assert state is not None
+    assert state[1] is None, "nothing ran, nothing recorded"
+    assert await queued(runtime) == 0
+
+    done = await dx(runtime.settings, *CRONJOB_ARGS, DX_NOTIFY_SCHEDULE=DAILY)
+    now = utcnow()
+    assert done.code == 0, done.err
+    assert [s["agency"] for s in json.loads(done.out)["runs"][0]["sent"]] == ["P01", "P46"]
+    # The job handled the schedule's latest fire: a scheduler does not run it a second time.
+    state = await job_state(runtime)
+    assert state is not None
+    assert state[0] == due_fire(DAILY, started, now)
+    assert REMINDERS_JOB not in await Scheduler(runtime, daily).tick(now)
+    assert await queued(runtime) == 2

@@ -15,6 +15,7 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._cuts = 0
 
     @property
     def address(self) -> str:
@@ -25,18 +26,24 @@ class TcpProxy:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def cut(self) -> None:
-        """Stop listening and reset every open connection, as a failed link would."""
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        """Stop listening and reset every open connection, as a failed link would.
+
+        A connection accepted before the cut but still reaching the target is reset too, once
+        it gets there: nothing crosses a cut link.
+        """
+        self._cuts += 1
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
         for writer in list(self._writers):
-            transport = writer.transport
             with contextlib.suppress(Exception):
-                transport.abort()
+                writer.transport.abort()
         for task in list(self._pipes):
             task.cancel()
         self._writers.clear()
+        if server is not None:
+            # Last: newer Pythons wait here for the accepted connections to close (reset above).
+            await server.wait_closed()
 
     async def restore(self) -> None:
         """Listen again on the same port."""
@@ -46,12 +53,18 @@ class TcpProxy:
         await self.cut()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        cuts = self._cuts
+        self._writers.add(writer)
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
         except OSError:
+            self._writers.discard(writer)
             writer.transport.abort()
             return
-        self._writers.update({writer, upstream_writer})
+        if self._cuts != cuts:  # cut while this connection was reaching the target
+            upstream_writer.transport.abort()
+            return
+        self._writers.add(upstream_writer)
         for source, sink in ((reader, upstream_writer), (upstream_reader, writer)):
             task = asyncio.create_task(self._pipe(source, sink))
             self._pipes.add(task)

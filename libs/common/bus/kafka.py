@@ -175,8 +175,12 @@ class KafkaBus(EventBus):
     async def _consume_with(self, consumer: AIOKafkaConsumer, subscription: Subscription) -> None:
         while True:
             fetched = await consumer.getmany(timeout_ms=1000, max_records=FETCH_MAX_RECORDS)
+            if not fetched:
+                continue
+            # One batch across partitions (each partition's records stay in order): the
+            # handler's per-batch work (one transaction, one recompute) is shared by all.
+            batch = []
             for partition, records in fetched.items():
-                batch = []
                 for record in records:
                     try:
                         batch.append(Envelope.from_bytes(record.value))
@@ -188,12 +192,15 @@ class KafkaBus(EventBus):
                             record.offset,
                         )
                         await self._park_raw(subscription, record.value)
-                if batch:
-                    await self.deliver(subscription, batch)
-                    EVENTS_CONSUMED.labels(
-                        subscription.service, subscription.topic, "delivered"
-                    ).inc(len(batch))
-                await consumer.commit({partition: records[-1].offset + 1})
+            if batch:
+                await self.deliver(subscription, batch)
+                EVENTS_CONSUMED.labels(subscription.service, subscription.topic, "delivered").inc(
+                    len(batch)
+                )
+            await consumer.commit(
+                {partition: records[-1].offset + 1 for partition, records in fetched.items()}
+            )
+            for partition, records in fetched.items():
                 self._record_lag(consumer, subscription, partition, records[-1].offset)
 
     async def _park_raw(self, subscription: Subscription, raw: bytes) -> None:

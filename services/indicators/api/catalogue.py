@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import Body, Query
 
-from libs.common.auth import PrincipalDep, Role, require_admin
-from libs.common.errors import NotFound
+from libs.common.auth import AdminDep, PrincipalDep, Role
+from libs.common.errors import NotFound, problem_responses
 from libs.common.periods import ReportingPeriod
 from libs.common.service import ReadSession, WriteSession, api_router
 from services.indicators import repository
@@ -49,7 +49,12 @@ async def list_agencies(
     ]
 
 
-@router.get("/agencies/{code}", response_model=AgencyOut, response_model_exclude_none=True)
+@router.get(
+    "/agencies/{code}",
+    response_model=AgencyOut,
+    response_model_exclude_none=True,
+    responses=problem_responses(NotFound),
+)
 async def get_agency(code: str, catalogue: CatalogueDep, principal: PrincipalDep) -> AgencyOut:
     """One agency, with the agencies it absorbed."""
     agency = catalogue.agencies.get(code)
@@ -64,10 +69,9 @@ async def get_agency(code: str, catalogue: CatalogueDep, principal: PrincipalDep
 
 @router.put("/agencies/{code}", response_model=AgencyOut)
 async def put_agency(
-    code: str, body: AgencyIn, session: WriteSession, principal: PrincipalDep, parts: PartsDep
+    code: str, body: AgencyIn, principal: AdminDep, session: WriteSession, parts: PartsDep
 ) -> AgencyOut:
     """Create or replace an agency (admin)."""
-    require_admin(principal)
     agency = await parts.admin.save_agency(session, code, body)
     return AgencyOut.of(agency, predecessors=[], with_contacts=True)
 
@@ -81,7 +85,9 @@ async def list_populations(
     return [_population_out(catalogue, name, asked) for name in sorted(catalogue.populations)]
 
 
-@router.get("/populations/{name}", response_model=PopulationOut)
+@router.get(
+    "/populations/{name}", response_model=PopulationOut, responses=problem_responses(NotFound)
+)
 async def get_population(
     name: str, catalogue: CatalogueDep, period: PeriodQuery = None
 ) -> PopulationOut:
@@ -91,10 +97,9 @@ async def get_population(
 
 @router.put("/populations/{name}", response_model=PopulationOut)
 async def put_population(
-    name: str, body: PopulationIn, session: WriteSession, principal: PrincipalDep, parts: PartsDep
+    name: str, body: PopulationIn, principal: AdminDep, session: WriteSession, parts: PartsDep
 ) -> PopulationOut:
     """Create or replace a population (admin); the resolved member list is returned."""
-    require_admin(principal)
     await parts.admin.save_population(session, name, body)
     view = await load_view(session)
     return _population_out(view, name, current_half())
@@ -137,7 +142,7 @@ async def list_indicators(
     ]
 
 
-@router.get("/indicators/{code}")
+@router.get("/indicators/{code}", responses=problem_responses(NotFound))
 async def get_indicator(code: str, catalogue: CatalogueDep) -> dict[str, Any]:
     """One indicator's definition."""
     return catalogue.indicator(code).model_dump(mode="json")
@@ -146,12 +151,11 @@ async def get_indicator(code: str, catalogue: CatalogueDep) -> dict[str, Any]:
 @router.put("/indicators/{code}")
 async def put_indicator(
     code: str,
+    principal: AdminDep,
     session: WriteSession,
-    principal: PrincipalDep,
     parts: PartsDep,
     body: Annotated[dict[str, Any], Body()],
 ) -> dict[str, Any]:
     """Create or replace an indicator (admin), with the fields of the reference catalogue."""
-    require_admin(principal)
     indicator = await parts.admin.save_indicator(session, code, body)
     return indicator.model_dump(mode="json")

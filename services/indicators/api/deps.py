@@ -25,7 +25,7 @@ class IndicatorsParts:
     store: ObservationStore
 
 
-def parts_of(request: Request) -> IndicatorsParts:
+async def parts_of(request: Request) -> IndicatorsParts:
     parts: IndicatorsParts = request.app.state.indicators
     return parts
 
@@ -53,7 +53,7 @@ def parse_query_period(value: str | None, name: str) -> ReportingPeriod | None:
         ) from error
 
 
-def period_param(
+async def period_param(
     period: Annotated[str | None, Query(description="2023, 2023-S1, 2023-Q2 or 2023-06")] = None,
 ) -> ReportingPeriod | None:
     return parse_query_period(period, "period")

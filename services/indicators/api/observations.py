@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Query
 from fastapi.responses import Response
 
-from libs.common.errors import InvalidInput, ProblemItem
+from libs.common.errors import InvalidInput, NotFound, ProblemItem, problem_responses
+from libs.common.events import UtcInstant
 from libs.common.periods import ReportingPeriod, parse_period
 from libs.common.service import ReadSession, api_router
 from services.indicators import repository
@@ -49,7 +49,7 @@ async def list_observations(
     period: PeriodQuery = None,
     from_: Annotated[str | None, Query(alias="from", description="first period")] = None,
     to: Annotated[str | None, Query(description="last period")] = None,
-    as_of: Annotated[datetime | None, Query(description="read the store as it was then")] = None,
+    as_of: Annotated[UtcInstant | None, Query(description="read the store as it was then")] = None,
     revisions: Annotated[bool, Query(description="every revision, not only the latest")] = False,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
     limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = 10_000,
@@ -84,7 +84,11 @@ async def list_observations(
     return chosen
 
 
-@router.get("/indicators/{code}/aggregate", response_model=AggregateOut)
+@router.get(
+    "/indicators/{code}/aggregate",
+    response_model=AggregateOut,
+    responses=problem_responses(NotFound),
+)
 async def aggregate_indicator(
     code: str,
     session: ReadSession,
@@ -93,7 +97,7 @@ async def aggregate_indicator(
     scope: Annotated[
         str, Query(description="national, central, local or population:<name>")
     ] = "national",
-    as_of: Annotated[datetime | None, Query()] = None,
+    as_of: Annotated[UtcInstant | None, Query()] = None,
 ) -> AggregateOut:
     """The national figure: numerator, denominator, who reported and who is missing."""
     indicator = catalogue.indicator(code)

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import Query
 from fastapi.responses import JSONResponse
 
-from libs.common.errors import InvalidInput, NotFound, ProblemItem
+from libs.common.errors import InvalidInput, NotFound, ProblemItem, problem_responses
 from libs.common.events import utcnow
 from libs.common.periods import parse_period
 from libs.common.service import ReadSession, api_router
@@ -49,7 +49,7 @@ def parse_key(key: str) -> tuple[set[str] | None, set[str] | None]:
 @router.get(
     "/sdmx/data/{program}/{key}",
     response_class=JSONResponse,
-    responses={200: {"content": {SDMX_JSON: {}}}},
+    responses={200: {"content": {SDMX_JSON: {}}}, **problem_responses(NotFound)},
 )
 async def sdmx_data(
     program: str,

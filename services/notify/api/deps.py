@@ -19,7 +19,7 @@ class NotifyParts:
     worker: NotifyWorker
 
 
-def parts_of(request: Request) -> NotifyParts:
+async def parts_of(request: Request) -> NotifyParts:
     """The parts of the app serving the request."""
     parts: NotifyParts = request.app.state.notify
     return parts

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Query
 
-from libs.common.auth import PrincipalDep, Role, require_admin, require_agency_access
+from libs.common.auth import AdminDep, PrincipalDep, Role, require_agency_access
+from libs.common.errors import Forbidden, problem_responses
+from libs.common.events import UtcInstant
 from libs.common.service import ReadSession, RuntimeDep, api_router
 from services.notify import repository, service
 from services.notify.api.deps import PartsDep
@@ -22,7 +23,7 @@ DryRunParam = Annotated[bool, Query(description="Compute what would be sent; wri
 @router.post("/notifications/reminders/run", response_model=ReminderRun)
 async def run_reminders(
     runtime: RuntimeDep,
-    principal: PrincipalDep,
+    principal: AdminDep,
     parts: PartsDep,
     period: PeriodParam,
     program: str | None = None,
@@ -30,7 +31,6 @@ async def run_reminders(
     dry_run: DryRunParam = False,
 ) -> ReminderRun:
     """Run the reminder job now (admin): one letter per agency, never an item twice."""
-    require_admin(principal)
     run = await service.run_reminders(
         runtime,
         period=period,
@@ -47,14 +47,13 @@ async def run_reminders(
 @router.post("/notifications/progress/run", response_model=ReminderRun)
 async def run_progress_letters(
     runtime: RuntimeDep,
-    principal: PrincipalDep,
+    principal: AdminDep,
     parts: PartsDep,
     period: PeriodParam,
     program: str | None = None,
     dry_run: DryRunParam = False,
 ) -> ReminderRun:
     """Send the progress letter on off-track indicators now (admin)."""
-    require_admin(principal)
     run = await service.run_progress_letters(
         runtime, period=period, program=program, dry_run=dry_run, settings=parts.settings
     )
@@ -63,13 +62,15 @@ async def run_progress_letters(
     return run
 
 
-@router.get("/notifications", response_model=list[Notification])
+@router.get(
+    "/notifications", response_model=list[Notification], responses=problem_responses(Forbidden)
+)
 async def list_notifications(
     session: ReadSession,
     principal: PrincipalDep,
     agency: str | None = None,
     since: Annotated[
-        datetime | None, Query(description="Only messages queued at or after (ISO 8601)")
+        UtcInstant | None, Query(description="Only messages queued at or after (ISO 8601)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[Notification]:
@@ -78,8 +79,5 @@ async def list_notifications(
         if agency is not None:
             require_agency_access(principal, agency)
         agency = principal.agency
-    if since is not None:
-        # Stored instants are UTC; a bare timestamp is read as UTC too.
-        since = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
     rows = await repository.delivery_log(session, agency=agency, since=since, limit=limit)
     return [Notification.of(row) for row in rows]

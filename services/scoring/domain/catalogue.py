@@ -107,7 +107,8 @@ class Indicator:
         """The agencies owing a figure for `period`, by code."""
         if not reports_for(self.frequency, period):
             return []
-        return sorted({r.agency for r in self.reporters if r.covers(period.end)})
+        end = period.end
+        return sorted({r.agency for r in self.reporters if r.covers(end)})
 
 
 @dataclass(frozen=True, slots=True)

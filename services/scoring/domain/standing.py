@@ -58,27 +58,48 @@ def debtors(indicators: Iterable[Indicator], period: ReportingPeriod) -> set[str
     }
 
 
-def score_agency(
-    agency: str,
+def score_agencies(
+    agencies: Iterable[str],
     *,
     period: ReportingPeriod,
     indicators: Iterable[Indicator],
-    reports: Mapping[str, Reports],
+    reports: Mapping[str, Mapping[str, Reports]],
     pillar_weights: Mapping[str, float] | None = None,
+) -> dict[str, AgencyScore | None]:
+    """Each agency's index over the indicators it owes for `period`; None where it owes none.
+
+    `reports` is by agency, then by indicator code.
+    """
+    # What each indicator asks of the period is worked out once for all the agencies.
+    counted = [
+        (indicator, target, frozenset(indicator.expected_reporters(period)))
+        for indicator in indicators
+        if indicator.measures_agencies and (target := indicator.target_for(period)) is not None
+    ]
+    scores: dict[str, AgencyScore | None] = {}
+    for agency in agencies:
+        own = reports.get(agency, {})
+        by_pillar: dict[str, dict[str, float]] = {}
+        weights: dict[str, dict[str, float]] = {}
+        for indicator, target, owing in counted:
+            if agency not in owing:
+                continue
+            report = report_for(own.get(indicator.code, {}), period, indicator.frequency)
+            value = None if report is None else report.value
+            score = attainment(value, target, direction=indicator.direction)
+            by_pillar.setdefault(indicator.pillar, {})[indicator.code] = score
+            weights.setdefault(indicator.pillar, {})[indicator.code] = indicator.weight
+        scores[agency] = _composite(agency, by_pillar, weights, pillar_weights)
+    return scores
+
+
+def _composite(
+    agency: str,
+    by_pillar: Mapping[str, Mapping[str, float]],
+    weights: Mapping[str, Mapping[str, float]],
+    pillar_weights: Mapping[str, float] | None,
 ) -> AgencyScore | None:
-    """The agency's index over the indicators it owes for `period` (by code); None if none."""
-    by_pillar: dict[str, dict[str, float]] = {}
-    weights: dict[str, dict[str, float]] = {}
-    for indicator in indicators:
-        target = indicator.target_for(period)
-        owed = agency in indicator.expected_reporters(period)
-        if target is None or not owed or not indicator.measures_agencies:
-            continue
-        report = report_for(reports.get(indicator.code, {}), period, indicator.frequency)
-        value = None if report is None else report.value
-        score = attainment(value, target, direction=indicator.direction)
-        by_pillar.setdefault(indicator.pillar, {})[indicator.code] = score
-        weights.setdefault(indicator.pillar, {})[indicator.code] = indicator.weight
+    """The index from attainments by pillar and indicator (§6); None if no pillar counts."""
     pillars: dict[str, float] = {}
     for pillar, attained in sorted(by_pillar.items()):
         if not any(weights[pillar].values()):
@@ -91,6 +112,24 @@ def score_agency(
         return None
     attainments = {code: value for scores in by_pillar.values() for code, value in scores.items()}
     return AgencyScore(agency, index, pillars, dict(sorted(attainments.items())))
+
+
+def score_agency(
+    agency: str,
+    *,
+    period: ReportingPeriod,
+    indicators: Iterable[Indicator],
+    reports: Mapping[str, Reports],
+    pillar_weights: Mapping[str, float] | None = None,
+) -> AgencyScore | None:
+    """One agency's index over the indicators it owes for `period` (by code); None if none."""
+    return score_agencies(
+        [agency],
+        period=period,
+        indicators=indicators,
+        reports={agency: reports},
+        pillar_weights=pillar_weights,
+    )[agency]
 
 
 def rank_scores(scores: Iterable[AgencyScore], *, pillar: str | None = None) -> list[RankedAgency]:

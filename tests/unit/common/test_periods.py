@@ -17,6 +17,7 @@ from libs.common.periods import (
     latest_counting,
     parse_period,
     period_containing,
+    periods_within,
 )
 
 
@@ -142,6 +143,13 @@ def test_due_date_is_end_plus_due_days() -> None:
         p("2023").due_date(-1)
 
 
+def test_a_due_date_past_the_calendar_is_never() -> None:
+    # Once an OverflowError: a 500 for reminders of 9999-S2 (tests/e2e/test_hostile_api.py).
+    assert p("9999-S2").due_date(15) == date.max
+    assert p("9990").due_date(36_500) == date.max
+    assert p("9999-S2").due_date(0) == date.max  # 31/12/9999, the last day there is
+
+
 def test_has_ended_only_after_the_last_day() -> None:
     half = p("2023-S1")
     assert not half.has_ended(date(2023, 6, 30))
@@ -263,3 +271,28 @@ def test_pydantic_models_hold_periods_as_text() -> None:
 def test_pydantic_reports_a_bad_period(bad: object) -> None:
     with pytest.raises(ValidationError, match="period"):
         _Report.model_validate({"period": bad})
+
+
+@pytest.mark.parametrize(
+    ("period", "within"),
+    [
+        ("2023-07", ["2023-07"]),
+        ("2023-Q3", ["2023-07", "2023-08", "2023-09", "2023-Q3"]),
+        (
+            "2023-S2",
+            [*(f"2023-{month:02d}" for month in range(7, 13)), "2023-Q3", "2023-Q4", "2023-S2"],
+        ),
+    ],
+)
+def test_periods_within_lists_the_period_and_every_finer_one_inside(
+    period: str, within: list[str]
+) -> None:
+    assert list(periods_within(parse_period(period))) == within
+
+
+def test_a_year_holds_two_halves_four_quarters_and_twelve_months() -> None:
+    found = [parse_period(text) for text in periods_within(parse_period("2024"))]
+    assert [p.kind for p in found].count("half") == 2
+    assert [p.kind for p in found].count("quarter") == 4
+    assert [p.kind for p in found].count("month") == 12
+    assert all(parse_period("2024").contains(p) for p in found)

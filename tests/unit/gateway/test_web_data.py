@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 
 from libs.common.auth import PrincipalDep
 from libs.common.errors import install_problem_handlers
+from libs.common.http import GatewaySignatureMiddleware
 from libs.common.settings import Settings
 from services.gateway.routing import Upstreams
 from services.gateway.web import data
@@ -21,8 +22,10 @@ SECRET = "unit-test-secret"
 def signed_service() -> FastAPI:
     """A service answering who the gateway vouched for and the query it saw."""
     app = FastAPI()
-    app.state.settings = Settings(internal_secret=SECRET)
     install_problem_handlers(app)
+    app.add_middleware(
+        GatewaySignatureMiddleware, settings=Settings(internal_secret=SECRET), prefix="/api/"
+    )
 
     @app.get("/api/v1/indicators")
     async def whoami(request: Request, principal: PrincipalDep) -> dict[str, object]:

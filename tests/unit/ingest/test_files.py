@@ -62,6 +62,12 @@ def test_csv_with_english_headers_and_semicolons_without_bom() -> None:
     assert read_sheet(data, LIMITS) == [SheetRow(2, "P79", "2023-S1", "KH2023-14a", "12.5", "ok")]
 
 
+def test_csv_with_mac_line_endings() -> None:
+    # Lines ended by \r alone once made the header's delimiter sniffing raise (a 500).
+    data = b"agency,period,indicator,value\rP79,2023-S1,KH2023-14a,12.5\r"
+    assert read_sheet(data, LIMITS) == [SheetRow(2, "P79", "2023-S1", "KH2023-14a", "12.5")]
+
+
 def test_decomposed_unicode_headers_match(tmp_path: Path) -> None:
     header = [
         unicodedata.normalize("NFD", h) for h in ("Đơn vị", "Kỳ báo cáo", "Chỉ tiêu", "Giá trị")
@@ -130,6 +136,8 @@ def test_missing_columns_are_named() -> None:
         ("agency,period,indicator,value,note\nP01,2023,X,1,Hà Nam\n".encode("cp1258"), "UTF-8"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "97-2003"),
         (b"PK\x03\x04 this is no zip", "XLSX"),
+        (b"agency,period,indicator,value\n" + b"x" * 200_000, "not a readable CSV"),
+        (b"]\r\x1c3", "header row"),  # found by tests/e2e/test_hostile_api.py: once a 500
     ],
 )
 def test_unreadable_files_are_422(data: bytes, message: str) -> None:

@@ -81,6 +81,18 @@ def test_nothing_is_due_before_the_reminder_window() -> None:
     assert [(s.agency, s.reason) for s in found.skipped] == [("P01", SkipReason.NOT_YET_DUE)]
 
 
+def test_reports_due_past_the_calendar_are_never_chased() -> None:
+    found = assess_reports(
+        [indicator("I-1", "P01")],
+        {},
+        period=parse_period("9999-S2"),
+        today=date(9999, 12, 1),
+        policy=POLICY,
+    )
+    assert found.items == []
+    assert [(s.agency, s.reason) for s in found.skipped] == [("P01", SkipReason.NOT_YET_DUE)]
+
+
 def test_late_reports_are_not_chased_before_the_due_date() -> None:
     reports = {("I-1", "P01"): Report(at(10), late=True)}
     found = assess_reports(
