@@ -29,15 +29,22 @@ P99_BUDGET_MS = 100.0
 
 
 async def measure(
-    url: str, mode: str, *, quick: bool, limits: dict[str, float], db_limit: str
+    running: servers.Platform,
+    mode: str,
+    *,
+    quick: bool,
+    limits: dict[str, float],
+    db_limit: str,
 ) -> list[Row]:
     """Throughput per request size, latency at fixed rates, for one running platform."""
     rows: list[Row] = []
     async with httpx.AsyncClient(
-        base_url=url,
+        base_url=running.url,
         timeout=60,
         headers={"Authorization": f"Bearer {servers.TOKEN}"},
-        limits=httpx.Limits(max_connections=256, max_keepalive_connections=256),
+        # More connections cost the client (httpx's pool scans them per request) CPU the
+        # platform on the same two cores would miss.
+        limits=httpx.Limits(max_connections=128, max_keepalive_connections=128),
     ) as client:
         source = await slots(client)
         for size, total in (
@@ -67,6 +74,16 @@ async def measure(
                     "subs/s",
                 )
             )
+            if result.refused:
+                rows.append(
+                    Row(
+                        f"{mode} ingest x{size}",
+                        "503 answers, retried after Retry-After",
+                        result.refused,
+                        "requests",
+                    )
+                )
+        await servers.settle(running)
         print(f"{mode}: freshness")
         stored, scored = await freshness.freshness(client, source, samples=10 if quick else 40)
         for label, samples in (("submit→stored", stored), ("submit→score updated", scored)):
@@ -75,6 +92,7 @@ async def measure(
                     rows.append(Row(f"{mode} freshness", f"{label} {name}", value, "ms"))
         held = 0.0
         for rate in RATES[:3] if quick else RATES:
+            await servers.settle(running)
             print(f"{mode}: latency at {rate} submissions/s")
             latencies, errors = await ingest.latency_at_rate(
                 client, source, rate=rate, seconds=3 if quick else 10
@@ -145,9 +163,9 @@ async def main() -> None:
             print("embedded: scoring, full recompute")
             settings = Settings(data_dir=Path(data), log_level="WARNING")
             rows += recompute_rows(await scoring.full_recompute(settings), "embedded", limits)
-        with servers.embedded() as url:
+        with servers.embedded() as running:
             rows += await measure(
-                url, "embedded", quick=args.quick, limits=limits, db_limit="SQLite executemany"
+                running, "embedded", quick=args.quick, limits=limits, db_limit="SQLite executemany"
             )
     if args.mode in ("cluster", "all"):
         async with servers.schemas(args.postgres, "scoring") as prefix:
@@ -157,9 +175,9 @@ async def main() -> None:
             )
             rows += recompute_rows(await scoring.full_recompute(settings), "cluster", limits)
         async with servers.schemas(args.postgres, "cluster") as prefix:
-            with servers.local_cluster(args.postgres, prefix) as url:
+            with servers.local_cluster(args.postgres, prefix) as running:
                 rows += await measure(
-                    url, "cluster", quick=args.quick, limits=limits, db_limit="PostgreSQL COPY"
+                    running, "cluster", quick=args.quick, limits=limits, db_limit="PostgreSQL COPY"
                 )
     print()
     print(render(rows))

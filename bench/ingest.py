@@ -20,6 +20,7 @@ class Throughput:
     submissions: int
     seconds: float
     accept_seconds: float
+    refused: int  # 503 answers (overloaded), each retried after its Retry-After
 
     @property
     def values_per_second(self) -> float:
@@ -82,18 +83,22 @@ async def throughput(
     """Send requests of the given size until ``total_values``, then wait until all are stored."""
     queue = requests(source, values_per_request=values_per_request)
     ids: list[str] = []
-    sent_values = 0
+    sent_values = refused = 0
     lock = asyncio.Lock()
 
     async def worker() -> None:
-        nonlocal sent_values
+        nonlocal sent_values, refused
         while True:
             async with lock:
                 if sent_values >= total_values:
                     return
                 path, body, carried = next(queue)
                 sent_values += carried
-            response = await client.post(path, json=body)
+            # As a well-behaved client: a 503 is retried (same submission ids, so never kept
+            # twice) after the Retry-After the platform asks for.
+            while (response := await client.post(path, json=body)).status_code == 503:
+                refused += 1
+                await asyncio.sleep(float(response.headers.get("retry-after", "1")))
             if response.status_code not in (200, 202):
                 raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
             ids.extend(receipts_of(response))
@@ -102,7 +107,7 @@ async def throughput(
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     accepted = time.perf_counter() - started
     await wait_all_stored(client, ids)
-    return Throughput(sent_values, len(ids), time.perf_counter() - started, accepted)
+    return Throughput(sent_values, len(ids), time.perf_counter() - started, accepted, refused)
 
 
 async def latency_at_rate(

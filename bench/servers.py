@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -10,9 +11,11 @@ import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import httpx
 
 from deploy.local.cluster import cluster, free_port, wait_until
 
@@ -33,9 +36,44 @@ def _ready(url: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class Platform:
+    """A running platform: where to call it, and every /metrics it exports."""
+
+    url: str
+    metrics: tuple[str, ...]
+
+
+# Gauges that are zero once every event written has been published and handled.
+BACKLOG_GAUGES = ("dx_outbox_backlog{", "dx_consumer_lag{")
+
+
+async def settle(platform: Platform, *, within: float = 300) -> None:
+    """Wait until no event is waiting anywhere: the previous stage's tail must not be measured.
+
+    Quiet means every outbox backlog and consumer lag reads zero on two reads 0.5 s apart.
+    """
+    deadline = time.monotonic() + within
+    quiet_reads = 0
+    async with httpx.AsyncClient(timeout=10) as client:
+        while quiet_reads < 2:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the platform still had events pending after {within:.0f} s")
+            waiting = 0.0
+            for url in platform.metrics:
+                text = (await client.get(url)).text
+                waiting += sum(
+                    float(line.rsplit(" ", 1)[1])
+                    for line in text.splitlines()
+                    if line.startswith(BACKLOG_GAUGES)
+                )
+            quiet_reads = quiet_reads + 1 if waiting == 0 else 0
+            await asyncio.sleep(0.5)
+
+
 @contextmanager
-def embedded() -> Iterator[str]:
-    """``dx run`` on a free port with its own data directory; yields the base URL."""
+def embedded() -> Iterator[Platform]:
+    """``dx run`` on a free port with its own data directory (one /metrics for everything)."""
     with tempfile.TemporaryDirectory(prefix="dx-bench-") as data:
         port = free_port()
         env = {**os.environ, **QUIET, "DX_PORT": str(port), "DX_DATA_DIR": data}
@@ -49,7 +87,7 @@ def embedded() -> Iterator[str]:
         url = f"http://127.0.0.1:{port}"
         try:
             wait_until(lambda: _ready(url), timeout=120, what="embedded platform")
-            yield url
+            yield Platform(url, (f"{url}/metrics",))
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -75,7 +113,7 @@ async def schemas(database_url: str, purpose: str) -> AsyncIterator[str]:
 
 
 @contextmanager
-def local_cluster(database_url: str, prefix: str) -> Iterator[str]:
+def local_cluster(database_url: str, prefix: str) -> Iterator[Platform]:
     """Every service as a process on PostgreSQL (schemas ``prefix*``) and the broker."""
     for name, value in QUIET.items():
         os.environ.setdefault(name, value)
@@ -85,4 +123,5 @@ def local_cluster(database_url: str, prefix: str) -> Iterator[str]:
             database_url=database_url, schema_prefix=prefix, logs=Path(logs), admin_token=TOKEN
         ) as running,
     ):
-        yield running.gateway
+        metrics = tuple(f"{url}/metrics" for url in running.services.values())
+        yield Platform(running.gateway, metrics)
