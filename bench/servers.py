@@ -8,7 +8,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from deploy.local.cluster import cluster, free_port, wait_until
+from deploy.local.cluster import answers_ok, cluster, free_port, wait_until
 
 TOKEN = "bench-admin-token"
 QUIET = {
@@ -26,14 +25,6 @@ QUIET = {
     "DX_BOOTSTRAP_ADMIN_TOKEN": TOKEN,
     "DX_OUTBOX_POLL_SECONDS": "0.2",
 }
-
-
-def _ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -86,7 +77,7 @@ def embedded() -> Iterator[Platform]:
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_until(lambda: _ready(url), timeout=120, what="embedded platform")
+            wait_until(lambda: answers_ok(f"{url}/readyz"), timeout=120, what="embedded platform")
             yield Platform(url, (f"{url}/metrics",))
         finally:
             process.terminate()

@@ -47,9 +47,10 @@ def _accepts(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _ready(url: str) -> bool:
+def answers_ok(url: str) -> bool:
+    """Whether a GET of ``url`` answers 200 now (readiness probes)."""
     try:
-        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
+        with urllib.request.urlopen(url, timeout=2) as response:
             return bool(response.status == 200)
     except OSError:
         return False
@@ -144,7 +145,7 @@ def cluster(
                     )
                 )
             for name, url in urls.items():
-                wait_until(lambda url=url: _ready(url), timeout=60, what=name)
+                wait_until(lambda url=url: answers_ok(f"{url}/readyz"), timeout=60, what=name)
             subprocess.run([dx, "seed"], env=env, check=True, capture_output=True)
             yield result
         finally:

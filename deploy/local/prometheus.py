@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from deploy.local.cluster import free_port, wait_until
+from deploy.local.cluster import answers_ok, free_port, wait_until
 
 ALERTS = Path(__file__).resolve().parents[1] / "prometheus" / "alerts.yml"
 INSTALL_HINT = "install the Debian package `prometheus` (`bash scripts/install-test-tools.sh` does)"
@@ -62,14 +61,6 @@ def binary() -> str:
     return path
 
 
-def _ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
 @contextmanager
 def prometheus(
     services: Mapping[str, str],
@@ -109,7 +100,7 @@ def prometheus(
                     raise RuntimeError(
                         f"prometheus exited with {process.returncode}; see {log.name}"
                     )
-                return _ready(url)
+                return answers_ok(f"{url}/-/ready")
 
             wait_until(started, timeout=timeout, what=f"prometheus (log: {log.name})")
             yield url
