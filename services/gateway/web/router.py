@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -78,19 +79,37 @@ def page_context(request: Request, page: Page) -> dict[str, object]:
     }
 
 
+@dataclass(frozen=True)
+class View:
+    """How a page is asked for: the request, its language, and HTML or one table as CSV."""
+
+    request: Request
+    lang: Lang
+    format: str | None
+    table: str | None
+
+
+async def view_of(
+    request: Request,
+    lang: LangQuery = None,
+    format: FormatQuery = None,
+    table: TableQuery = None,
+) -> View:
+    """The parameters every page takes."""
+    return View(request, choose_lang(lang), format, table)
+
+
+ViewDep = Annotated[View, Depends(view_of)]
+
+
 def dashboard_router(*, cache_seconds: float = 30.0) -> APIRouter:
     """The committee's public pages, served by the gateway."""
     router = APIRouter(include_in_schema=False)
     cache = PageCache(ttl_seconds=cache_seconds)
 
-    async def respond(
-        request: Request,
-        key: tuple[object, ...],
-        lang: Lang,
-        fmt: str | None,
-        table: str | None,
-        build: Build,
-    ) -> Response:
+    async def respond(view: View, key: tuple[object, ...], build: Build) -> Response:
+        """The page ``key`` names (built by ``build`` unless cached), as HTML or a CSV table."""
+        request, lang, key = view.request, view.lang, (*key, view.lang)
         gateway = request.app.state.gateway
         page = cache.get(key)
         if page is None:
@@ -109,8 +128,8 @@ def dashboard_router(*, cache_seconds: float = 30.0) -> APIRouter:
             # Pages with an unanswering service are rebuilt on the next request.
             if not reader.unavailable:
                 cache.put(key, page)
-        if fmt == "csv":
-            found = find_table(page.tables, table)
+        if view.format == "csv":
+            found = find_table(page.tables, view.table)
             if found is None:
                 return Response("No such table", status_code=404, media_type="text/plain")
             filename = csv_filename(page.name, found, lang)
@@ -129,111 +148,62 @@ def dashboard_router(*, cache_seconds: float = 30.0) -> APIRouter:
 
     @router.get("/")
     async def overview(
-        request: Request,
-        program: CodeQuery = None,
-        period: PeriodQuery = None,
-        lang: LangQuery = None,
-        format: FormatQuery = None,
-        table: TableQuery = None,
+        view: ViewDep, program: CodeQuery = None, period: PeriodQuery = None
     ) -> Response:
         """National overview of a programme: goals against targets, counts per band."""
-        chosen = choose_lang(lang)
         return await respond(
-            request,
-            ("overview", program, period, chosen),
-            chosen,
-            format,
-            table,
-            lambda reader, lng: overview_page(
-                reader, program=program, period=period, lang=lng, today=date.today()
+            view,
+            ("overview", program, period),
+            lambda reader, lang: overview_page(
+                reader, program=program, period=period, lang=lang, today=date.today()
             ),
         )
 
     @router.get("/indicators/{code}")
-    async def indicator(
-        request: Request,
-        code: str,
-        period: PeriodQuery = None,
-        lang: LangQuery = None,
-        format: FormatQuery = None,
-        table: TableQuery = None,
-    ) -> Response:
+    async def indicator(view: ViewDep, code: str, period: PeriodQuery = None) -> Response:
         """One indicator: series with target and projection, completeness, agencies."""
-        chosen = choose_lang(lang)
         return await respond(
-            request,
-            ("indicator", code, period, chosen),
-            chosen,
-            format,
-            table,
-            lambda reader, lng: indicator_page(
-                reader, code, period=period, lang=lng, today=date.today()
+            view,
+            ("indicator", code, period),
+            lambda reader, lang: indicator_page(
+                reader, code, period=period, lang=lang, today=date.today()
             ),
         )
 
     @router.get("/rankings")
     async def rankings(
-        request: Request,
-        period: PeriodQuery = None,
-        pillar: CodeQuery = None,
-        lang: LangQuery = None,
-        format: FormatQuery = None,
-        table: TableQuery = None,
+        view: ViewDep, period: PeriodQuery = None, pillar: CodeQuery = None
     ) -> Response:
         """Ministries and provinces ranked separately, with pillar scores and movement."""
-        chosen = choose_lang(lang)
         return await respond(
-            request,
-            ("rankings", period, pillar, chosen),
-            chosen,
-            format,
-            table,
-            lambda reader, lng: rankings_page(
-                reader, period=period, pillar=pillar, lang=lng, today=date.today()
+            view,
+            ("rankings", period, pillar),
+            lambda reader, lang: rankings_page(
+                reader, period=period, pillar=pillar, lang=lang, today=date.today()
             ),
         )
 
     @router.get("/agencies/{code}")
-    async def agency(
-        request: Request,
-        code: str,
-        period: PeriodQuery = None,
-        lang: LangQuery = None,
-        format: FormatQuery = None,
-        table: TableQuery = None,
-    ) -> Response:
+    async def agency(view: ViewDep, code: str, period: PeriodQuery = None) -> Response:
         """One agency: its indicators, statuses, missing reports and reminders."""
-        chosen = choose_lang(lang)
         return await respond(
-            request,
-            ("agency", code, period, chosen),
-            chosen,
-            format,
-            table,
-            lambda reader, lng: agency_page(
-                reader, code, period=period, lang=lng, today=date.today()
+            view,
+            ("agency", code, period),
+            lambda reader, lang: agency_page(
+                reader, code, period=period, lang=lang, today=date.today()
             ),
         )
 
     @router.get("/laggards")
     async def laggards(
-        request: Request,
-        period: PeriodQuery = None,
-        program: CodeQuery = None,
-        lang: LangQuery = None,
-        format: FormatQuery = None,
-        table: TableQuery = None,
+        view: ViewDep, period: PeriodQuery = None, program: CodeQuery = None
     ) -> Response:
         """Agencies behind on reports or targets, with each reason."""
-        chosen = choose_lang(lang)
         return await respond(
-            request,
-            ("laggards", period, program, chosen),
-            chosen,
-            format,
-            table,
-            lambda reader, lng: laggards_page(
-                reader, period=period, program=program, lang=lng, today=date.today()
+            view,
+            ("laggards", period, program),
+            lambda reader, lang: laggards_page(
+                reader, period=period, program=program, lang=lang, today=date.today()
             ),
         )
 
