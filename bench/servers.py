@@ -16,7 +16,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from deploy.local.cluster import answers_ok, cluster, free_port, wait_until
+from deploy.local.cluster import answers_ok, cluster, free_port, stop, wait_until
 
 TOKEN = "bench-admin-token"
 QUIET = {
@@ -80,8 +80,7 @@ def embedded() -> Iterator[Platform]:
             wait_until(lambda: answers_ok(f"{url}/readyz"), timeout=120, what="embedded platform")
             yield Platform(url, (f"{url}/metrics",))
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            stop(process, timeout=30)
             log.close()
 
 

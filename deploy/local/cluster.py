@@ -47,6 +47,18 @@ def _accepts(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def stop(*processes: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """Terminate the processes together; kill any still running ``timeout`` s later."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def answers_ok(url: str) -> bool:
     """Whether a GET of ``url`` answers 200 now (readiness probes)."""
     try:
@@ -95,11 +107,7 @@ def broker(logs: Path, *, advertised_port: int | None = None) -> Iterator[str]:
         wait_until(lambda: _accepts(port), timeout=30, what="broker")
         yield f"127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
 
 
@@ -149,13 +157,7 @@ def cluster(
             subprocess.run([dx, "seed"], env=env, check=True, capture_output=True)
             yield result
         finally:
-            for process in result.processes:
-                process.send_signal(signal.SIGTERM)
-            for process in result.processes:
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop(*result.processes)
 
 
 def main() -> None:

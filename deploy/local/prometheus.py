@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from deploy.local.cluster import answers_ok, free_port, wait_until
+from deploy.local.cluster import answers_ok, free_port, stop, wait_until
 
 ALERTS = Path(__file__).resolve().parents[1] / "prometheus" / "alerts.yml"
 INSTALL_HINT = "install the Debian package `prometheus` (`bash scripts/install-test-tools.sh` does)"
@@ -105,9 +105,4 @@ def prometheus(
             wait_until(started, timeout=timeout, what=f"prometheus (log: {log.name})")
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
