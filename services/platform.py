@@ -67,8 +67,10 @@ def embedded_app(settings: Settings, *, bus: EventBus | None = None) -> FastAPI:
         )
         for name, app in apps.items()
     }
+    # Calls go straight to each service's app; the clients serve readiness and OpenAPI.
     gateway = Gateway(
-        settings, Upstreams(clients, secret=settings.internal_secret.get_secret_value())
+        settings,
+        Upstreams(clients, secret=settings.internal_secret.get_secret_value(), apps=apps),
     )
     runtimes = [runtime(app) for app in apps.values()]
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -177,6 +177,19 @@ class Database:
 def aware(moment: datetime) -> datetime:
     """An instant read back from the database, timezone-aware (SQLite returns naive UTC)."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+#: Keys one statement may name (``IN``): well under SQLite's limit of bound parameters.
+KEYS_PER_STATEMENT = 2000
+
+Key = TypeVar("Key")
+
+
+def key_chunks(keys: Iterable[Key], size: int = KEYS_PER_STATEMENT) -> Iterator[list[Key]]:
+    """The distinct ``keys``, sorted, in lists short enough for one statement each."""
+    ordered = sorted(set(keys))  # type: ignore[type-var]
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
 
 
 def dialect_insert(session: AsyncSession) -> Callable[[Any], Any]:

@@ -51,8 +51,14 @@ log = logging.getLogger(__name__)
 
 Effect = Callable[[AsyncSession, Envelope], Awaitable[None]]
 Finish = Callable[[AsyncSession], Awaitable[None]]
+#: The effect of a whole batch of fresh events, in one transaction: set-wise consumers read and
+#: write once per batch instead of once per event.
+BatchEffect = Callable[[AsyncSession, Sequence[Envelope]], Awaitable[None]]
 
 PUBLISHED_RETENTION = timedelta(hours=24)
+#: How often the relay deletes rows published longer than ``PUBLISHED_RETENTION`` ago (the
+#: delete reads the whole table: once per pass it would cost more than the publishing).
+PRUNE_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,7 @@ class OutboxRelay:
         self.lease = LeaderLease(db, f"outbox-relay:{db.schema or ''}:{service}")
         OUTBOX_PUBLISH_FAILURES.labels(service)  # exported from the start, at zero
         self._task: asyncio.Task[None] | None = None
+        self._pruned_at = utcnow()
 
     def start(self) -> None:
         """Run the relay in the background."""
@@ -218,9 +225,11 @@ class OutboxRelay:
                 .where(table.c.id.in_([row.id for row in rows]))
                 .values(published_at=now)
             )
-            await session.execute(
-                delete(table).where(table.c.published_at < now - PUBLISHED_RETENTION)
-            )
+            if now - self._pruned_at >= PRUNE_EVERY:
+                await session.execute(
+                    delete(table).where(table.c.published_at < now - PUBLISHED_RETENTION)
+                )
+                self._pruned_at = now
         return len(rows)
 
 
@@ -249,22 +258,14 @@ class Inbox:
         new_ids = set((await session.execute(statement)).scalars())
         return [e for e in unique if e.event_id in new_ids]
 
-    def handler(
-        self, db: Database, topic: str, effect: Effect, finish: Finish | None = None
-    ) -> BatchHandler:
-        """A bus handler applying ``effect`` once per event, in one transaction per batch.
-
-        ``finish`` runs last in that transaction, once for the whole batch: work that many
-        events share (recomputing a figure they all moved) is then done once, not per event.
-        """
+    def handler(self, db: Database, topic: str, effect: BatchEffect) -> BatchHandler:
+        """A bus handler applying ``effect`` to the events not seen before, in one transaction."""
 
         async def handle(batch: Sequence[Envelope]) -> None:
             async with db.transaction() as session:
                 fresh = await self.claim(session, batch, topic)
-                for envelope in fresh:
-                    await effect(session, envelope)
-                if finish is not None and fresh:
-                    await finish(session)
+                if fresh:
+                    await effect(session, fresh)
             EVENTS_CONSUMED.labels(self.service, topic, "processed").inc(len(fresh))
             if len(fresh) < len(batch):
                 EVENTS_CONSUMED.labels(self.service, topic, "duplicate").inc(
@@ -272,6 +273,22 @@ class Inbox:
                 )
 
         return handle
+
+
+def each(effect: Effect, finish: Finish | None = None) -> BatchEffect:
+    """A batch effect applying ``effect`` event by event, then ``finish`` once for the batch.
+
+    ``finish`` is for work that many events share (recomputing a figure they all moved): it is
+    then done once, not per event.
+    """
+
+    async def apply(session: AsyncSession, batch: Sequence[Envelope]) -> None:
+        for envelope in batch:
+            await effect(session, envelope)
+        if finish is not None:
+            await finish(session)
+
+    return apply
 
 
 def dispatch(effects: Mapping[str, Effect]) -> Effect:

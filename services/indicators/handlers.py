@@ -6,5 +6,5 @@ from services.indicators.service import ObservationStore
 
 
 def register(runtime: ServiceRuntime, store: ObservationStore) -> None:
-    """Store every accepted submission exactly once."""
-    runtime.consume(SUBMISSIONS_TOPIC, store.store_submission, finish=store.recompute_moved)
+    """Store every accepted submission exactly once, a batch at a time."""
+    runtime.consume_batches(SUBMISSIONS_TOPIC, store.store_batch)

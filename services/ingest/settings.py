@@ -34,3 +34,12 @@ class IngestSettings(BaseSettings):
     import_chunk: int = Field(
         200, ge=1, description="Submissions per transaction of a non-atomic upload or import"
     )
+    group_commit_items: int = Field(
+        256, ge=1, description="Most single submissions that share one transaction"
+    )
+    group_commit_wait_ms: float = Field(
+        0.0,
+        ge=0,
+        le=50,
+        description="How long a transaction waits for more submissions to share it",
+    )

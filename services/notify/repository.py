@@ -6,10 +6,10 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.db import aware, upsert
+from libs.common.db import aware, key_chunks, upsert
 from libs.common.events import (
     AgencyPublished,
     IndicatorPublished,
@@ -63,19 +63,21 @@ async def upsert_indicator(
 
 async def record_reports(session: AsyncSession, observations: Sequence[StoredObservation]) -> None:
     """Remember that agencies reported; the earliest report of a key stands."""
-    wanted = {(o.indicator, o.period, o.agency): o for o in observations}
+    wanted: dict[tuple[str, str, str], StoredObservation] = {}
+    for o in observations:
+        key = (o.indicator, o.period, o.agency)
+        if key not in wanted or o.reported_at < wanted[key].reported_at:
+            wanted[key] = o
     if not wanted:
         return
-    existing = {
-        (r.indicator, r.period, r.agency): r
-        for r in await session.scalars(
+    existing: dict[tuple[str, str, str], ReportRow] = {}
+    for chunk in key_chunks(wanted):
+        rows = await session.scalars(
             select(ReportRow).where(
-                ReportRow.indicator.in_({k[0] for k in wanted}),
-                ReportRow.period.in_({k[1] for k in wanted}),
-                ReportRow.agency.in_({k[2] for k in wanted}),
+                tuple_(ReportRow.indicator, ReportRow.period, ReportRow.agency).in_(chunk)
             )
         )
-    }
+        existing.update(((r.indicator, r.period, r.agency), r) for r in rows)
     for key, observation in wanted.items():
         row = existing.get(key)
         if row is None:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Body, Query
+from fastapi import Body, Depends, Query
 
 from libs.common.auth import AdminDep, PrincipalDep, Role
 from libs.common.errors import NotFound, problem_responses
 from libs.common.periods import ReportingPeriod
 from libs.common.service import ReadSession, WriteSession, api_router
 from services.indicators import repository
-from services.indicators.api.deps import CatalogueDep, PartsDep, PeriodQuery, current_half
+from services.indicators.api.deps import (
+    CatalogueDep,
+    PartsDep,
+    PeriodQuery,
+    catalogue_change,
+    current_half,
+)
 from services.indicators.catalogue_cache import CatalogueView, load_view
 from services.indicators.domain.populations import predecessors
 from services.indicators.schemas import (
@@ -67,7 +73,7 @@ async def get_agency(code: str, catalogue: CatalogueDep, principal: PrincipalDep
     )
 
 
-@router.put("/agencies/{code}", response_model=AgencyOut)
+@router.put("/agencies/{code}", response_model=AgencyOut, dependencies=[Depends(catalogue_change)])
 async def put_agency(
     code: str, body: AgencyIn, principal: AdminDep, session: WriteSession, parts: PartsDep
 ) -> AgencyOut:
@@ -95,7 +101,9 @@ async def get_population(
     return _population_out(catalogue, name, period or current_half())
 
 
-@router.put("/populations/{name}", response_model=PopulationOut)
+@router.put(
+    "/populations/{name}", response_model=PopulationOut, dependencies=[Depends(catalogue_change)]
+)
 async def put_population(
     name: str, body: PopulationIn, principal: AdminDep, session: WriteSession, parts: PartsDep
 ) -> PopulationOut:
@@ -148,7 +156,7 @@ async def get_indicator(code: str, catalogue: CatalogueDep) -> dict[str, Any]:
     return catalogue.indicator(code).model_dump(mode="json")
 
 
-@router.put("/indicators/{code}")
+@router.put("/indicators/{code}", dependencies=[Depends(catalogue_change)])
 async def put_indicator(
     code: str,
     principal: AdminDep,
