@@ -144,6 +144,37 @@ async def latest_agency_revisions(
     return latest
 
 
+async def agency_values(
+    session: AsyncSession,
+    wanted: Iterable[tuple[str, str]],
+    *,
+    as_of: datetime | None = None,
+) -> dict[str, list[tuple[str, str, bool | float | None]]]:
+    """Per indicator, (agency, period, value) of the newest revision (as of ``as_of``) of each
+    agency value for the (indicator, period) pairs ``wanted``: one read for many figures."""
+    columns = OBSERVATIONS.c
+    newest: dict[tuple[str, str, str], tuple[int, bool | float | None]] = {}
+    for chunk in key_chunks(wanted):
+        query = select(
+            columns.indicator,
+            columns.agency,
+            columns.period,
+            columns.revision,
+            columns.value_number,
+            columns.value_bool,
+        ).where(columns.scope == "agency", tuple_(columns.indicator, columns.period).in_(chunk))
+        if as_of is not None:
+            query = query.where(columns.recorded_at <= as_of)
+        for indicator, agency, period, revision, number, flag in await session.execute(query):
+            key = (indicator, agency, period)
+            if key not in newest or newest[key][0] < revision:
+                newest[key] = (revision, flag if flag is not None else number)
+    found: dict[str, list[tuple[str, str, bool | float | None]]] = {}
+    for (indicator, agency, period), (_, value) in newest.items():
+        found.setdefault(indicator, []).append((agency, period, value))
+    return found
+
+
 async def insert_observations(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Insert new revisions (column dicts) in one statement."""
     if rows:

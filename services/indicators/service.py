@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +29,7 @@ from services.indicators import repository
 from services.indicators.catalogue_cache import CatalogueCache, CatalogueView
 from services.indicators.domain.aggregation import STANDING_AGENCY, national_reporters
 from services.indicators.domain.catalogue import Agency, Indicator
-from services.indicators.figures import Figure, compute_figures, scopes_of
+from services.indicators.figures import Figure, compute_many
 
 log = logging.getLogger(__name__)
 
@@ -49,21 +49,6 @@ def affected_periods(period: ReportingPeriod, frequency: str) -> list[ReportingP
         if counts_for(period, coarser, frequency):
             found.append(coarser)
     return found
-
-
-async def figures_for(
-    session: AsyncSession,
-    catalogue: CatalogueView,
-    indicator: Indicator,
-    periods: Iterable[ReportingPeriod],
-) -> list[Figure]:
-    """Every published scope's figure of ``indicator`` for ``periods``."""
-    figures: list[Figure] = []
-    for period in periods:
-        figures += await compute_figures(
-            session, catalogue, indicator=indicator, scopes=scopes_of(indicator), period=period
-        )
-    return figures
 
 
 class ObservationStore:
@@ -130,17 +115,33 @@ class ObservationStore:
         now: datetime,
     ) -> list[tuple[EventPayload, str]]:
         """Each figure moved by (indicator, period) values, recomputed once, as events."""
+        wanted = {
+            (code, period_text): [
+                (catalogue.indicators[code], period)
+                for period in affected_periods(
+                    parse_period(period_text), catalogue.indicators[code].reporting.frequency
+                )
+            ]
+            for code, period_text in sorted(moved)
+        }
+        unique = list(dict.fromkeys(pair for pairs in wanted.values() for pair in pairs))
+        figures: dict[tuple[str, str], list[Figure]] = {}
+        for figure in await compute_many(session, catalogue, unique):
+            figures.setdefault((figure.indicator, figure.period), []).append(figure)
         announcements: list[tuple[EventPayload, str]] = []
-        for code, period_text in sorted(moved):
-            indicator = catalogue.indicators[code]
-            periods = affected_periods(parse_period(period_text), indicator.reporting.frequency)
-            figures = await figures_for(session, catalogue, indicator, periods)
+        for (code, period_text), pairs in wanted.items():
+            # A figure several moved periods share (their year) is announced once.
+            aggregates = [
+                f.event() for _, period in pairs for f in figures.pop((code, str(period)), [])
+            ]
+            if not aggregates:
+                continue
             announcement = ObservationsStored(
                 submission=None,
                 agency=STANDING_AGENCY,
                 period=period_text,
                 observations=[],
-                aggregates=[f.event() for f in figures],
+                aggregates=aggregates,
                 recorded_at=now,
             )
             announcements.append((announcement, code))
