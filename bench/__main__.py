@@ -149,12 +149,13 @@ async def season(
             "s",
         ),
     ]
+    codes = await scenarios.define_bulk_indicators(client)
     await servers.settle(running)
     months = 2 if quick else len(scenarios.BULK_MONTHS)
     print(
         f"{mode}: bulk load, provinces × {months} months × {scenarios.BULK_INDICATORS} indicators"
     )
-    bulk = await scenarios.bulk_load(client, months=months)
+    bulk = await scenarios.bulk_load(client, codes, months=months)
     rows.append(
         Row(
             f"{mode} bulk {bulk.values:,} values",

@@ -58,8 +58,8 @@ class Bulk:
         return self.values / self.seconds
 
 
-async def bulk_load(client: httpx.AsyncClient, *, months: int = len(BULK_MONTHS)) -> Bulk:
-    """Define the indicators, then load provinces × months × indicators, 100 values a time."""
+async def define_bulk_indicators(client: httpx.AsyncClient) -> list[str]:
+    """Define the bulk load's indicators (not measured)."""
     codes = []
     for n in range(1, BULK_INDICATORS + 1):
         code, body = bulk_indicator(n)
@@ -67,6 +67,13 @@ async def bulk_load(client: httpx.AsyncClient, *, months: int = len(BULK_MONTHS)
         if response.status_code != 200:
             raise RuntimeError(f"{code}: {response.status_code} {response.text[:300]}")
         codes.append(code)
+    return codes
+
+
+async def bulk_load(
+    client: httpx.AsyncClient, codes: list[str], *, months: int = len(BULK_MONTHS)
+) -> Bulk:
+    """Load provinces × months × the indicators ``codes``, 100 values a submission."""
     provinces = (await client.get("/api/v1/populations/local", params={"period": "2022"})).json()
     chooser = random.Random(11)
     bodies = [
