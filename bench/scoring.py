@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from libs.common.bus.inprocess import InProcessBus
@@ -115,3 +117,17 @@ async def full_recompute(settings: Settings) -> Recompute:
         return Recompute(len(agencies), len(indicators), len(values), seconds)
     finally:
         await scoring.db.dispose()
+
+
+async def _main() -> None:
+    """``python -m bench.scoring``: the full recompute alone, on a throw-away SQLite directory."""
+    with tempfile.TemporaryDirectory(prefix="dx-bench-scoring-") as data:
+        result = await full_recompute(Settings(data_dir=Path(data), log_level="WARNING"))
+    print(
+        f"{result.agencies} agencies × {result.indicators} indicators × {PERIODS} periods: "
+        f"{result.values} values in {result.seconds:.2f} s, {result.values_per_second:,.0f} values/s"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())

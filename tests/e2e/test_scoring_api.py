@@ -71,13 +71,27 @@ async def shared(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[http
         yield client
 
 
+async def scored(client: httpx.AsyncClient, *, within: float = 30) -> None:
+    """Wait until the rescorer has scored every mark: what the events moved is then stored."""
+    marks = select(func.count()).select_from(models.RescoreMark)
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        async with runtime(client).db.read() as session:
+            if not await session.scalar(marks):
+                return
+        assert asyncio.get_running_loop().time() < deadline, "marks left unscored"
+        await asyncio.sleep(0.02)
+
+
 async def publish(client: httpx.AsyncClient, *payloads: EventPayload) -> None:
-    """Hand events to scoring's bus; returns once its handlers committed."""
+    """Hand events to scoring's bus; returns once its handlers committed and the rescorer
+    scored what they marked."""
     for payload in payloads:
         key = getattr(payload, "agency", None) or getattr(payload, "code", "test")
         await runtime(client).bus.publish(
             payload.topic, [payload.envelope(producer="test", key=str(key))]
         )
+    await scored(client)
 
 
 def indicator(
@@ -513,6 +527,7 @@ async def test_late_and_repeated_events_keep_the_newest_revision_and_first_repor
     bus = runtime(dx).bus
     for batch in [late] if one_batch else [[envelope] for envelope in late]:
         await bus.publish(ObservationsStored.topic, batch)
+    await scored(dx)
     assert await kept_value(dx) == (False, 2, first)
     scores = await get(dx, "scores", program="TST", period="2025-S1", scope="national")
     assert [score["value"] for score in scores if score["indicator"] == "O-1"] == [60]
