@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Result, Select, delete, func, literal, select, tuple_
+from sqlalchemy import Row, Select, delete, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.db import aware, dialect_insert, upsert
@@ -50,11 +50,12 @@ def _filtered(query: Q, *pairs: tuple[Any, str | Names]) -> Q:
     return query
 
 
-async def _rows(session: AsyncSession, query: Select[*tuple[Any, ...]]) -> Result[*tuple[Any, ...]]:
+async def _rows(
+    session: AsyncSession, query: Select[*tuple[Any, ...]]
+) -> Sequence[Row[*tuple[Any, ...]]]:
     """Run a select of columns as Core: plain rows, none of the ORM's loading machinery."""
     connection = await session.connection()
-    result: Result[*tuple[Any, ...]] = await connection.execute(query)
-    return result
+    return (await connection.execute(query)).all()
 
 
 def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
@@ -277,6 +278,26 @@ async def reports(
         arrival = None if reported_at is None else aware(reported_at)
         report = Report(flag if flag is not None else number, arrival)
         found.setdefault((code, agency), {})[parse_period(period)] = report
+    return found
+
+
+async def reports_by_period(
+    session: AsyncSession,
+) -> dict[str, list[tuple[str, str, Report]]]:
+    """Every agency's kept value (without its arrival), by the period it was reported for:
+    (indicator, agency, report)."""
+    query = select(
+        AgencyValueRow.indicator,
+        AgencyValueRow.agency,
+        AgencyValueRow.period,
+        AgencyValueRow.value_number,
+        AgencyValueRow.value_bool,
+    )
+    found: dict[str, list[tuple[str, str, Report]]] = {}
+    for code, agency, period, number, flag in await _rows(session, query):
+        found.setdefault(period, []).append(
+            (code, agency, Report(flag if flag is not None else number))
+        )
     return found
 
 
