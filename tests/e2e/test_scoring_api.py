@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ import yaml
 from sqlalchemy import delete, func, select
 
 from libs.common.events import (
+    CATALOGUE_TOPIC,
     SCORES_TOPIC,
     AgencyPublished,
     AggregateValue,
@@ -582,6 +584,104 @@ async def test_rescore_rebuilds_what_incremental_scoring_built(dx: httpx.AsyncCl
     assert [n for n, _ in seen] == list(range(1, len(seen) + 1))
     again = await service.rescore(runtime(dx))
     assert again.changes == 0
+    assert await snapshot_tables(dx) == incremental
+
+
+def envelope(payload: EventPayload) -> Envelope:
+    key = getattr(payload, "agency", None) or getattr(payload, "code", "test")
+    return payload.envelope(producer="test", key=str(key))
+
+
+# Each indicator of the mixed programme: its frequency and the periods agencies report for.
+MIXED_PERIODS = {
+    "X-1": ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"],
+    "X-2": ["2026-S1", "2026-S2", "2027-S1"],
+    "X-3": ["2026-01", "2026-05", "2026-08", "2026-12"],
+}
+
+
+def mixed_catalogue(codes: Sequence[str], *, weight: float = 1) -> list[IndicatorPublished]:
+    """Indicators of every kind the index counts, and one only scored nationally."""
+    return [
+        indicator(
+            "X-1",
+            program="MIX",
+            aggregation="share_of_agencies",
+            value_type="boolean_per_agency",
+            frequency="quarter",
+            targets=[(2027, "=", 100)],
+            reporters=codes,
+        ),
+        indicator(
+            "X-2",
+            program="MIX",
+            pillar="gov",
+            aggregation="mean",
+            targets=[(2026, ">=", 60), (2028, ">=", 90)],
+            reporters=codes,
+            weight=weight,
+        ),
+        indicator(
+            "X-3",
+            program="MIX",
+            pillar="gov",
+            aggregation="by_group",
+            frequency="month",
+            targets=[(2027, ">=", 80)],
+            reporters=codes[:-2],
+        ),
+        indicator("X-4", program="MIX", pillar="econ", targets=[(2027, ">", 50)]),
+    ]
+
+
+def mixed_round(chooser: random.Random, codes: Sequence[str]) -> list[ObservationsStored]:
+    """Each agency reports (or corrects) a value of each indicator for a random period; the
+    national figures move."""
+    events = []
+    for code in codes:
+        for name, periods in MIXED_PERIODS.items():
+            if chooser.random() < 0.25:
+                continue  # some agencies leave some indicators unreported
+            value: bool | float = (
+                chooser.random() < 0.6 if name == "X-1" else round(chooser.uniform(0, 100), 1)
+            )
+            events.append(report(code, chooser.choice(periods), {name: value}))
+    national = {"X-4": round(chooser.uniform(0, 100), 1), "X-2": chooser.uniform(20, 95)}
+    events.append(figures(chooser.choice(["2026-S1", "2026-S2"]), national))
+    events.append(figures("2026-S2", {"X-3": chooser.uniform(10, 90)}, scope="local"))
+    return events
+
+
+async def test_coalesced_scoring_of_many_batches_matches_a_full_rescore(
+    dx: httpx.AsyncClient,
+) -> None:
+    """Values, corrections, figures and catalogue changes in many batches, scored by coalesced
+    passes of the rescorer: the same scores, indices and ranks as a rescore of the same data."""
+    chooser = random.Random(20)
+    groups = {f"L{n}": "local" for n in range(1, 9)} | {f"C{n}": "central" for n in range(1, 5)}
+    codes = sorted(groups)
+    await publish(dx, *(agency(code, group) for code, group in groups.items()))
+    await publish(dx, *mixed_catalogue(codes))
+    bus = runtime(dx).bus
+    for turn in range(6):
+        events = mixed_round(chooser, codes)
+        # Batches of a few events, handed over back to back: passes take many batches each.
+        for start in range(0, len(events), 5):
+            batch = [envelope(event) for event in events[start : start + 5]]
+            await bus.publish(ObservationsStored.topic, batch)
+        if turn == 3:
+            # The catalogue changes while values keep coming: a weight, an agency's group.
+            changed = [agency("L1", "central"), *mixed_catalogue(codes, weight=3)[1:2]]
+            await bus.publish(CATALOGUE_TOPIC, [envelope(event) for event in changed])
+    await scored(dx)
+    incremental = await snapshot_tables(dx)
+    assert all(incremental.values())
+    central = await get(dx, "rankings", group="central", period="2026-S2")
+    assert "L1" in [line["agency"] for line in central]
+    async with runtime(dx).db.transaction() as session:
+        for model in SNAPSHOTS:
+            await session.execute(delete(model))
+    await service.rescore(runtime(dx))
     assert await snapshot_tables(dx) == incremental
 
 
