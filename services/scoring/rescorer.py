@@ -48,6 +48,8 @@ PASS_SECONDS = Histogram(
 
 # After a failed pass (database away), the next one waits at least this long.
 RETRY_SECONDS = 1.0
+# How long stop() lets the transaction in flight finish before cancelling it.
+STOP_SECONDS = 5.0
 
 
 def rescorer_lease(runtime: ServiceRuntime) -> LeaderLease:
@@ -81,13 +83,16 @@ class Rescorer:
         self._task = asyncio.create_task(self._run(), name=f"rescorer:{self.runtime.name}")
 
     async def stop(self) -> None:
-        """Stop the loop (pending marks stay for the next start or the next leader)."""
+        """Stop the loop once its transaction in flight ends (pending marks stay for the next
+        start or the next leader)."""
         self._stopping = True
         self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            _, running = await asyncio.wait({self._task}, timeout=STOP_SECONDS)
+            if running:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
         await self.lease.release()
 
@@ -105,10 +110,15 @@ class Rescorer:
             if self.catalogue is None:
                 self.catalogue = await service.Catalogue.load(session)
         started = time.perf_counter()
-        scored = await service.score_marks(self.runtime, self.catalogue, between=_yield)
+        scored = await service.score_marks(self.runtime, self.catalogue, between=self._between)
         PASS_SECONDS.observe(time.perf_counter() - started)
         PASS_MARKS.observe(scored.marks)
         return scored.marks
+
+    async def _between(self) -> bool:
+        """Between two transactions of a pass: give the event loop back; go on unless stopping."""
+        await asyncio.sleep(0)
+        return not self._stopping
 
     async def _run(self) -> None:
         last = -self.interval
@@ -117,6 +127,8 @@ class Rescorer:
             delay = last + self.interval - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
+            if self._stopping:
+                break
             self._wake.clear()
             last = time.monotonic()
             try:
@@ -128,8 +140,3 @@ class Rescorer:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.interval):
                     await self._wake.wait()
-
-
-async def _yield() -> None:
-    """Give the event loop back between two transactions of a pass."""
-    await asyncio.sleep(0)

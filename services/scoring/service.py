@@ -424,10 +424,11 @@ async def score_marks(
     runtime: ServiceRuntime,
     catalogue: Catalogue,
     *,
-    between: Callable[[], Awaitable[None]],
+    between: Callable[[], Awaitable[bool]],
 ) -> Scored:
     """Score every pending mark, a small transaction at a time; ``between`` is awaited after
-    each (to give the event loop back). Each transaction forgets the marks it scored."""
+    each (to give the event loop back), and the pass ends early when it says so. Each
+    transaction forgets the marks it scored."""
     scored = Scored()
     for kinds, per_transaction, trigger in _STEPS:
         while True:
@@ -447,7 +448,8 @@ async def score_marks(
                         await _score_marked_periods(session, catalogue, marks, now)
                     await repository.forget_marks(session, marks)
             scored.marks += len(marks)
-            await between()
+            if not await between():
+                return scored
             if len(marks) < per_transaction:
                 break
     return scored

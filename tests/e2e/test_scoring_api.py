@@ -31,7 +31,9 @@ from libs.common.events import (
 )
 from libs.common.service import ServiceRuntime
 from services.indicators import models as indicators_models
-from services.scoring import models, service
+from services.scoring import models, repository, service
+from services.scoring.rescorer import Rescorer
+from services.scoring.settings import ScoringSettings
 from tests.support.platform import embedded_platform, embedded_settings
 
 pytestmark = pytest.mark.e2e
@@ -646,7 +648,10 @@ def mixed_round(chooser: random.Random, codes: Sequence[str]) -> list[Observatio
                 chooser.random() < 0.6 if name == "X-1" else round(chooser.uniform(0, 100), 1)
             )
             events.append(report(code, chooser.choice(periods), {name: value}))
-    national = {"X-4": round(chooser.uniform(0, 100), 1), "X-2": chooser.uniform(20, 95)}
+    national: dict[str, float | None] = {
+        "X-4": chooser.uniform(0, 100),
+        "X-2": chooser.uniform(20, 95),
+    }
     events.append(figures(chooser.choice(["2026-S1", "2026-S2"]), national))
     events.append(figures("2026-S2", {"X-3": chooser.uniform(10, 90)}, scope="local"))
     return events
@@ -683,6 +688,61 @@ async def test_coalesced_scoring_of_many_batches_matches_a_full_rescore(
             await session.execute(delete(model))
     await service.rescore(runtime(dx))
     assert await snapshot_tables(dx) == incremental
+
+
+# Nothing marked is lost: marks outlive the rescorer, and a newer marking outlives a pass.
+
+
+def rescorer_of(client: httpx.AsyncClient) -> Rescorer:
+    found: Rescorer = client.app.state.services["scoring"].state.rescorer  # type: ignore[attr-defined]
+    return found
+
+
+async def test_marks_wait_for_a_rescorer_that_stopped(dx: httpx.AsyncClient) -> None:
+    await publish(dx, indicator("K-1"))
+    # As if the process died right after the consumer committed the figure and its mark.
+    await rescorer_of(dx).stop()
+    await runtime(dx).bus.publish(
+        ObservationsStored.topic, [envelope(figures("2026-S1", {"K-1": 90}))]
+    )
+    async with runtime(dx).db.read() as session:
+        pending = await repository.pending_marks(session, kinds=("series",), limit=10)
+    assert [item for item, _ in pending] == [("series", "K-1", "national", "")]
+    assert await score_events(dx, "K-1") == []  # not scored: no snapshot, no event
+    restarted = Rescorer(runtime(dx), ScoringSettings())
+    restarted.start()
+    try:
+        await scored(dx)
+    finally:
+        await restarted.stop()
+    async with runtime(dx).db.read() as session:
+        stored = await repository.snapshots(session, indicators=["K-1"])
+    assert [(c.period, c.value, c.band.value) for c in stored.values()] == [
+        ("2026-S1", 90, "completed")
+    ]
+    assert [e["band"] for e in await score_events(dx, "K-1")] == ["completed"]
+
+
+async def test_a_mark_made_again_while_it_is_scored_stays_pending(dx: httpx.AsyncClient) -> None:
+    await scored(dx)  # the seeded catalogue
+    await rescorer_of(dx).stop()  # this test plays the rescorer
+    db, item = runtime(dx).db, ("series", "K-2", "national", "")
+    async with db.transaction() as session:
+        await repository.mark(session, [item], utcnow())
+    async with db.read() as session:
+        read = await repository.pending_marks(session, kinds=("series",), limit=10)
+    assert [mark for mark, _ in read] == [item]
+    async with db.transaction() as session:
+        await repository.mark(session, [item], utcnow())  # a consumer marks it again meanwhile
+    async with db.transaction() as session:
+        await repository.forget_marks(session, read)  # the pass forgets what it scored
+    async with db.read() as session:
+        left = await repository.pending_marks(session, kinds=("series",), limit=10)
+    assert [(mark, generation) for mark, generation in left] == [(item, read[0][1] + 1)]
+    async with db.transaction() as session:
+        await repository.forget_marks(session, left)
+    async with db.read() as session:
+        assert await repository.backlog(session) == (0, None)
 
 
 # Official assessments.
