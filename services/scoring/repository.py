@@ -370,19 +370,20 @@ async def delete_snapshots(
 
 
 async def indices(
-    session: AsyncSession, period: str, *, agencies: Names = None
+    session: AsyncSession, period: str, *, agencies: Names = None, attainments: bool = True
 ) -> dict[str, AgencyScore]:
-    """Agency -> stored index for the period."""
+    """Agency -> stored index for the period (``attainments`` false: without them, all a
+    ranking needs)."""
     query = select(
         AgencyIndexRow.agency,
         AgencyIndexRow.score,
         AgencyIndexRow.pillar_scores,
-        AgencyIndexRow.attainments,
+        AgencyIndexRow.attainments if attainments else literal(None),
     )
     query = _filtered(query, (AgencyIndexRow.period, period), (AgencyIndexRow.agency, agencies))
     return {
-        agency: AgencyScore(agency, score, dict(pillars), dict(attainments))
-        for agency, score, pillars, attainments in await _rows(session, query)
+        agency: AgencyScore(agency, score, dict(pillars), dict(attained or {}))
+        for agency, score, pillars, attained in await _rows(session, query)
     }
 
 
@@ -504,10 +505,14 @@ async def forget_marks(session: AsyncSession, marks: Collection[tuple[Mark, int]
         await session.execute(delete(RescoreMark).where(key.in_(chunk)))
 
 
-async def backlog(session: AsyncSession) -> tuple[int, datetime | None]:
-    """How many marks are pending, and when the oldest was made."""
-    count, oldest = (await session.execute(select(func.count(), func.min(_MARK.marked_at)))).one()
-    return int(count), None if oldest is None else aware(oldest)
+async def backlog(session: AsyncSession) -> tuple[dict[str, int], datetime | None]:
+    """How many marks of each kind are pending, and when the oldest was made."""
+    query = select(_MARK.kind, func.count(), func.min(_MARK.marked_at)).group_by(_MARK.kind)
+    counts, oldest = {}, None
+    for kind, count, first in await _rows(session, query):
+        counts[kind] = int(count)
+        oldest = aware(first) if oldest is None else min(oldest, aware(first))
+    return counts, oldest
 
 
 # Official assessments.

@@ -48,6 +48,8 @@ PASS_SECONDS = Histogram(
 
 # After a failed pass (database away), the next one waits at least this long.
 RETRY_SECONDS = 1.0
+# How often a replica that does not lead tries to take the lease.
+LEASE_RETRY_SECONDS = 2.0
 # How long stop() lets the transaction in flight finish before cancelling it.
 STOP_SECONDS = 5.0
 
@@ -66,6 +68,8 @@ class Rescorer:
         self.lease = rescorer_lease(runtime)
         # Read at the first pass this replica leads, then refreshed by the catalogue marks.
         self.catalogue: service.Catalogue | None = None
+        self._leading = False
+        self._next_lease_try = 0.0
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -98,19 +102,27 @@ class Rescorer:
 
     async def pass_once(self) -> int:
         """Score every pending mark if this replica leads; return how many were scored."""
-        if not await self.lease.held():
-            self.catalogue = None  # another replica leads: read it again when leading
+        if not self._leading and time.monotonic() < self._next_lease_try:
+            return 0  # another replica leads: ask again later, not at every pass
+        self._leading = await self.lease.held()
+        if not self._leading:
+            self.catalogue = None  # read it again when leading
+            self._next_lease_try = time.monotonic() + LEASE_RETRY_SECONDS
+            BACKLOG.set(0)  # the leader's gauges say how far behind the rescorer is
+            OLDEST.set(0)
             return 0
         async with self.runtime.db.read() as session:
             pending, oldest = await repository.backlog(session)
-            BACKLOG.set(pending)
+            BACKLOG.set(sum(pending.values()))
             OLDEST.set(0 if oldest is None else (utcnow() - oldest).total_seconds())
             if not pending:
                 return 0
             if self.catalogue is None:
                 self.catalogue = await service.Catalogue.load(session)
         started = time.perf_counter()
-        scored = await service.score_marks(self.runtime, self.catalogue, between=self._between)
+        scored = await service.score_marks(
+            self.runtime, self.catalogue, kinds=pending.keys(), between=self._between
+        )
         PASS_SECONDS.observe(time.perf_counter() - started)
         PASS_MARKS.observe(scored.marks)
         return scored.marks

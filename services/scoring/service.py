@@ -210,17 +210,20 @@ async def _score_period(
     ``reports``: by agency then indicator, at least those that can stand for the period (read
     here when not given).
     """
-    key = str(period)
-    stored = await repository.indices(session, key)
-    indicators = catalogue.ordered
+    key, indicators = str(period), catalogue.ordered
     if agencies is None:
+        stored = before = await repository.indices(session, key)
         agencies = debtors(indicators, period) | set(stored)
+    else:
+        # Every agency's index and pillars, to rank; the attainments of those scored only.
+        stored = await repository.indices(session, key, attainments=False)
+        before = await repository.indices(session, key, agencies=agencies)
     if reports is None:
         found = await repository.reports(session, agencies=agencies, within=period, arrivals=False)
         reports = _by_agency(found)
     scores = score_agencies(sorted(agencies), period=period, indicators=indicators, reports=reports)
-    changed = [s for a, s in scores.items() if s is not None and stored.get(a) != s]
-    gone = [a for a, s in scores.items() if s is None and a in stored]
+    changed = [s for a, s in scores.items() if s is not None and before.get(a) != s]
+    gone = [a for a, s in scores.items() if s is None and a in before]
     await repository.store_indices(session, key, changed, gone, now)
     current = {a: s for a, s in stored.items() if a not in gone} | {s.agency: s for s in changed}
     await _rank(session, catalogue, period, groups, current)
@@ -424,23 +427,28 @@ async def score_marks(
     runtime: ServiceRuntime,
     catalogue: Catalogue,
     *,
+    kinds: Collection[str],
     between: Callable[[], Awaitable[bool]],
 ) -> Scored:
-    """Score every pending mark, a small transaction at a time; ``between`` is awaited after
-    each (to give the event loop back), and the pass ends early when it says so. Each
-    transaction forgets the marks it scored."""
-    scored = Scored()
-    for kinds, per_transaction, trigger in _STEPS:
+    """Score every pending mark of these kinds (or that a catalogue mark brings), a small
+    transaction at a time; ``between`` is awaited after each (to give the event loop back),
+    and the pass ends early when it says so. Each transaction forgets the marks it scored."""
+    scored, wanted = Scored(), set(kinds)
+    for step, per_transaction, trigger in _STEPS:
+        if wanted.isdisjoint(step):
+            continue
         while True:
             now = utcnow()
             async with runtime.db.transaction() as session:
-                marks = await repository.pending_marks(session, kinds=kinds, limit=per_transaction)
+                marks = await repository.pending_marks(session, kinds=step, limit=per_transaction)
                 if not marks:
                     break
                 with _timed(trigger):
-                    if kinds == ("indicator", "agency"):
+                    if step == ("indicator", "agency"):
+                        # What depends on the catalogue: series, periods, rankings.
+                        wanted |= {"series", "period", "ranking"}
                         await _expand_catalogue(session, catalogue, marks, now)
-                    elif kinds == ("series",):
+                    elif step == ("series",):
                         scored.changes += await _score_marked_series(
                             session, runtime.outbox, catalogue, marks, now
                         )

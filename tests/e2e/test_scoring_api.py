@@ -742,7 +742,7 @@ async def test_a_mark_made_again_while_it_is_scored_stays_pending(dx: httpx.Asyn
     async with db.transaction() as session:
         await repository.forget_marks(session, left)
     async with db.read() as session:
-        assert await repository.backlog(session) == (0, None)
+        assert await repository.backlog(session) == ({}, None)
 
 
 # Official assessments.
