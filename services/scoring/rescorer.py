@@ -124,8 +124,8 @@ class Rescorer:
             self.runtime, self.catalogue, kinds=pending.keys(), between=self._between
         )
         PASS_SECONDS.observe(time.perf_counter() - started)
-        PASS_MARKS.observe(scored.marks)
-        return scored.marks
+        PASS_MARKS.observe(scored)
+        return scored
 
     async def _between(self) -> bool:
         """Between two transactions of a pass: give the event loop back; go on unless stopping."""

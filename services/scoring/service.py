@@ -329,14 +329,6 @@ async def keep_touched(session: AsyncSession, mark: Marker) -> None:
 # The rescorer's pass over the marks.
 
 
-@dataclass
-class Scored:
-    """What one pass scored."""
-
-    marks: int = 0
-    changes: int = 0
-
-
 async def _expand_catalogue(
     session: AsyncSession, catalogue: Catalogue, marks: Sequence[tuple[Mark, int]], now: datetime
 ) -> None:
@@ -406,11 +398,11 @@ async def _score_marked_series(
     catalogue: Catalogue,
     marks: Sequence[tuple[Mark, int]],
     now: datetime,
-) -> int:
+) -> None:
     series = {(item[1], item[2]) for item, _ in marks}
     points = await repository.series_points(session, series)
     stored = await repository.score_rows(session, series)
-    return await _score_series(session, outbox, catalogue, points, stored, now)
+    await _score_series(session, outbox, catalogue, points, stored, now)
 
 
 # Each step of a pass: the kinds of marks it takes, how many per transaction, its trigger.
@@ -429,11 +421,12 @@ async def score_marks(
     *,
     kinds: Collection[str],
     between: Callable[[], Awaitable[bool]],
-) -> Scored:
+) -> int:
     """Score every pending mark of these kinds (or that a catalogue mark brings), a small
     transaction at a time; ``between`` is awaited after each (to give the event loop back),
-    and the pass ends early when it says so. Each transaction forgets the marks it scored."""
-    scored, wanted = Scored(), set(kinds)
+    and the pass ends early when it says so. Each transaction forgets the marks it scored.
+    Returns how many marks were scored."""
+    scored, wanted = 0, set(kinds)
     for step, per_transaction, trigger in _STEPS:
         if wanted.isdisjoint(step):
             continue
@@ -449,13 +442,11 @@ async def score_marks(
                         wanted |= {"series", "period", "ranking"}
                         await _expand_catalogue(session, catalogue, marks, now)
                     elif step == ("series",):
-                        scored.changes += await _score_marked_series(
-                            session, runtime.outbox, catalogue, marks, now
-                        )
+                        await _score_marked_series(session, runtime.outbox, catalogue, marks, now)
                     else:
                         await _score_marked_periods(session, catalogue, marks, now)
                     await repository.forget_marks(session, marks)
-            scored.marks += len(marks)
+            scored += len(marks)
             if not await between():
                 return scored
             if len(marks) < per_transaction:
