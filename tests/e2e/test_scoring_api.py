@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ import yaml
 from sqlalchemy import delete, func, select
 
 from libs.common.events import (
+    CATALOGUE_TOPIC,
     SCORES_TOPIC,
     AgencyPublished,
     AggregateValue,
@@ -29,7 +31,9 @@ from libs.common.events import (
 )
 from libs.common.service import ServiceRuntime
 from services.indicators import models as indicators_models
-from services.scoring import models, service
+from services.scoring import models, repository, service
+from services.scoring.rescorer import Rescorer
+from services.scoring.settings import ScoringSettings
 from tests.support.platform import embedded_platform, embedded_settings
 
 pytestmark = pytest.mark.e2e
@@ -71,13 +75,27 @@ async def shared(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[http
         yield client
 
 
+async def scored(client: httpx.AsyncClient, *, within: float = 30) -> None:
+    """Wait until the rescorer has scored every mark: what the events moved is then stored."""
+    marks = select(func.count()).select_from(models.RescoreMark)
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        async with runtime(client).db.read() as session:
+            if not await session.scalar(marks):
+                return
+        assert asyncio.get_running_loop().time() < deadline, "marks left unscored"
+        await asyncio.sleep(0.02)
+
+
 async def publish(client: httpx.AsyncClient, *payloads: EventPayload) -> None:
-    """Hand events to scoring's bus; returns once its handlers committed."""
+    """Hand events to scoring's bus; returns once its handlers committed and the rescorer
+    scored what they marked."""
     for payload in payloads:
         key = getattr(payload, "agency", None) or getattr(payload, "code", "test")
         await runtime(client).bus.publish(
             payload.topic, [payload.envelope(producer="test", key=str(key))]
         )
+    await scored(client)
 
 
 def indicator(
@@ -513,6 +531,7 @@ async def test_late_and_repeated_events_keep_the_newest_revision_and_first_repor
     bus = runtime(dx).bus
     for batch in [late] if one_batch else [[envelope] for envelope in late]:
         await bus.publish(ObservationsStored.topic, batch)
+    await scored(dx)
     assert await kept_value(dx) == (False, 2, first)
     scores = await get(dx, "scores", program="TST", period="2025-S1", scope="national")
     assert [score["value"] for score in scores if score["indicator"] == "O-1"] == [60]
@@ -568,6 +587,162 @@ async def test_rescore_rebuilds_what_incremental_scoring_built(dx: httpx.AsyncCl
     again = await service.rescore(runtime(dx))
     assert again.changes == 0
     assert await snapshot_tables(dx) == incremental
+
+
+def envelope(payload: EventPayload) -> Envelope:
+    key = getattr(payload, "agency", None) or getattr(payload, "code", "test")
+    return payload.envelope(producer="test", key=str(key))
+
+
+# Each indicator of the mixed programme: its frequency and the periods agencies report for.
+MIXED_PERIODS = {
+    "X-1": ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"],
+    "X-2": ["2026-S1", "2026-S2", "2027-S1"],
+    "X-3": ["2026-01", "2026-05", "2026-08", "2026-12"],
+}
+
+
+def mixed_catalogue(codes: Sequence[str], *, weight: float = 1) -> list[IndicatorPublished]:
+    """Indicators of every kind the index counts, and one only scored nationally."""
+    return [
+        indicator(
+            "X-1",
+            program="MIX",
+            aggregation="share_of_agencies",
+            value_type="boolean_per_agency",
+            frequency="quarter",
+            targets=[(2027, "=", 100)],
+            reporters=codes,
+        ),
+        indicator(
+            "X-2",
+            program="MIX",
+            pillar="gov",
+            aggregation="mean",
+            targets=[(2026, ">=", 60), (2028, ">=", 90)],
+            reporters=codes,
+            weight=weight,
+        ),
+        indicator(
+            "X-3",
+            program="MIX",
+            pillar="gov",
+            aggregation="by_group",
+            frequency="month",
+            targets=[(2027, ">=", 80)],
+            reporters=codes[:-2],
+        ),
+        indicator("X-4", program="MIX", pillar="econ", targets=[(2027, ">", 50)]),
+    ]
+
+
+def mixed_round(chooser: random.Random, codes: Sequence[str]) -> list[ObservationsStored]:
+    """Each agency reports (or corrects) a value of each indicator for a random period; the
+    national figures move."""
+    events = []
+    for code in codes:
+        for name, periods in MIXED_PERIODS.items():
+            if chooser.random() < 0.25:
+                continue  # some agencies leave some indicators unreported
+            value: bool | float = (
+                chooser.random() < 0.6 if name == "X-1" else round(chooser.uniform(0, 100), 1)
+            )
+            events.append(report(code, chooser.choice(periods), {name: value}))
+    national: dict[str, float | None] = {
+        "X-4": chooser.uniform(0, 100),
+        "X-2": chooser.uniform(20, 95),
+    }
+    events.append(figures(chooser.choice(["2026-S1", "2026-S2"]), national))
+    events.append(figures("2026-S2", {"X-3": chooser.uniform(10, 90)}, scope="local"))
+    return events
+
+
+async def test_coalesced_scoring_of_many_batches_matches_a_full_rescore(
+    dx: httpx.AsyncClient,
+) -> None:
+    """Values, corrections, figures and catalogue changes in many batches, scored by coalesced
+    passes of the rescorer: the same scores, indices and ranks as a rescore of the same data."""
+    chooser = random.Random(20)
+    groups = {f"L{n}": "local" for n in range(1, 9)} | {f"C{n}": "central" for n in range(1, 5)}
+    codes = sorted(groups)
+    await publish(dx, *(agency(code, group) for code, group in groups.items()))
+    await publish(dx, *mixed_catalogue(codes))
+    bus = runtime(dx).bus
+    for turn in range(6):
+        events = mixed_round(chooser, codes)
+        # Batches of a few events, handed over back to back: passes take many batches each.
+        for start in range(0, len(events), 5):
+            batch = [envelope(event) for event in events[start : start + 5]]
+            await bus.publish(ObservationsStored.topic, batch)
+        if turn == 3:
+            # The catalogue changes while values keep coming: a weight, an agency's group.
+            changed = [agency("L1", "central"), *mixed_catalogue(codes, weight=3)[1:2]]
+            await bus.publish(CATALOGUE_TOPIC, [envelope(event) for event in changed])
+    await scored(dx)
+    incremental = await snapshot_tables(dx)
+    assert all(incremental.values())
+    central = await get(dx, "rankings", group="central", period="2026-S2")
+    assert "L1" in [line["agency"] for line in central]
+    async with runtime(dx).db.transaction() as session:
+        for model in SNAPSHOTS:
+            await session.execute(delete(model))
+    await service.rescore(runtime(dx))
+    assert await snapshot_tables(dx) == incremental
+
+
+# Nothing marked is lost: marks outlive the rescorer, and a newer marking outlives a pass.
+
+
+def rescorer_of(client: httpx.AsyncClient) -> Rescorer:
+    found: Rescorer = client.app.state.services["scoring"].state.rescorer  # type: ignore[attr-defined]
+    return found
+
+
+async def test_marks_wait_for_a_rescorer_that_stopped(dx: httpx.AsyncClient) -> None:
+    await publish(dx, indicator("K-1"))
+    # As if the process died right after the consumer committed the figure and its mark.
+    await rescorer_of(dx).stop()
+    await runtime(dx).bus.publish(
+        ObservationsStored.topic, [envelope(figures("2026-S1", {"K-1": 90}))]
+    )
+    async with runtime(dx).db.read() as session:
+        pending = await repository.pending_marks(session, kinds=("series",), limit=10)
+    assert [item for item, _ in pending] == [("series", "K-1", "national", "")]
+    assert await score_events(dx, "K-1") == []  # not scored: no snapshot, no event
+    restarted = Rescorer(runtime(dx), ScoringSettings())
+    restarted.start()
+    try:
+        await scored(dx)
+    finally:
+        await restarted.stop()
+    async with runtime(dx).db.read() as session:
+        stored = await repository.snapshots(session, indicators=["K-1"])
+    assert [(c.period, c.value, c.band.value) for c in stored.values()] == [
+        ("2026-S1", 90, "completed")
+    ]
+    assert [e["band"] for e in await score_events(dx, "K-1")] == ["completed"]
+
+
+async def test_a_mark_made_again_while_it_is_scored_stays_pending(dx: httpx.AsyncClient) -> None:
+    await scored(dx)  # the seeded catalogue
+    await rescorer_of(dx).stop()  # this test plays the rescorer
+    db, item = runtime(dx).db, ("series", "K-2", "national", "")
+    async with db.transaction() as session:
+        await repository.mark(session, [item], utcnow())
+    async with db.read() as session:
+        read = await repository.pending_marks(session, kinds=("series",), limit=10)
+    assert [mark for mark, _ in read] == [item]
+    async with db.transaction() as session:
+        await repository.mark(session, [item], utcnow())  # a consumer marks it again meanwhile
+    async with db.transaction() as session:
+        await repository.forget_marks(session, read)  # the pass forgets what it scored
+    async with db.read() as session:
+        left = await repository.pending_marks(session, kinds=("series",), limit=10)
+    assert [(mark, generation) for mark, generation in left] == [(item, read[0][1] + 1)]
+    async with db.transaction() as session:
+        await repository.forget_marks(session, left)
+    async with db.read() as session:
+        assert await repository.backlog(session) == ({}, None)
 
 
 # Official assessments.
