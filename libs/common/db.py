@@ -83,11 +83,13 @@ def _sqlite_engine(url: URL, *, immediate: bool, pool_size: int) -> AsyncEngine:
     # moment it is free) instead of polling the file lock in SQLite's busy handler, whose sleeps
     # grow to 100 ms. Readers (WAL) run side by side on a pool kept warm: every new aiosqlite
     # connection costs a thread.
+    # No overflow: every new aiosqlite connection starts a thread and opens the file again,
+    # which under a burst of reads cost more than waiting for a pooled one.
     engine = create_async_engine(
         url,
         connect_args={"timeout": 30},
-        pool_size=1 if immediate else pool_size,
-        max_overflow=0 if immediate else pool_size,
+        pool_size=1 if immediate else 2 * pool_size,
+        max_overflow=0,
         pool_timeout=30,
     )
 
