@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 import time
 import unicodedata
 import zipfile
@@ -64,6 +65,7 @@ _SHARED_STRINGS_TYPE = (
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 )
 _CONTENT_TYPES = "[Content_Types].xml"
+_FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.')  # quoted text and escaped characters of a format
 
 
 @dataclass(frozen=True)
@@ -247,9 +249,14 @@ class _XlsxSheet:
 def _cell(cell: object) -> object:
     value = getattr(cell, "value", None)
     number = isinstance(value, int | float) and not isinstance(value, bool)
-    if number and "%" in str(getattr(cell, "number_format", "")):
+    if number and is_percentage(str(getattr(cell, "number_format", ""))):
         return Percent(float(value))  # type: ignore[arg-type]
     return value
+
+
+def is_percentage(number_format: str) -> bool:
+    """Whether a number format scales by 100 (``0.00%``), not shows a literal ``"%"`` or ``\\%``."""
+    return "%" in _FORMAT_LITERALS.sub("", number_format)
 
 
 @dataclass

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from libs.common.errors import InvalidInput, PayloadTooLarge, ProblemItem
-from services.ingest.files import FileLimits, Percent, SheetRow, read_sheet
+from services.ingest.files import FileLimits, Percent, SheetRow, is_percentage, read_sheet
 from services.ingest.rows import cell_value, first_rows
 from tests.support.sheets import ods_sheet, shared_strings_sheet, staff_sheet, xfd_sheet
 
@@ -127,3 +127,13 @@ def test_cells_and_cpu_time_are_capped() -> None:
         read_sheet(data, FileLimits(max_cells=1000))
     with pytest.raises(PayloadTooLarge, match="to read; split it"):
         read_sheet(xfd_sheet(), FileLimits(max_cpu_seconds=0.01))
+
+
+@pytest.mark.parametrize(
+    ("number_format", "percentage"),
+    [("0.00%", True), ("0%", True), ('0.00"%"', False), ("0.00\\%", False), ("0.00", False)],
+)
+def test_only_formats_that_scale_by_100_are_percentages(
+    number_format: str, percentage: bool
+) -> None:
+    assert is_percentage(number_format) is percentage
