@@ -1,4 +1,4 @@
-"""Reading the sheet agencies already fill in: CSV (UTF-8) or XLSX, one row per value.
+"""Reading the sheet agencies already fill in: CSV (UTF-8), XLSX or ODS, one row per value.
 
 Columns are found by their header (English or Vietnamese, matched exactly after trimming and
 Unicode NFC normalisation, because Excel on macOS may write decomposed diacritics); other
@@ -14,7 +14,8 @@ Sheets as staff fill them in:
   reported with its row numbers, never read as values;
 - a number in a cell formatted as a percentage is read as Excel shows it: 0.1729 shown
   ``17,29 %`` is ``Percent(0.1729)``, 17.29 for a percent indicator (see ``rows``);
-- an OpenDocument (``.ods``) or Excel 97-2003 (``.xls``) file is refused naming its format.
+- an OpenDocument spreadsheet (``.ods``) is read like an XLSX (its first table); an Excel
+  97-2003 (``.xls``) file is refused naming its format.
 
 Bounded work (a small file must not cost much CPU): every row read after the header counts
 against ``max_rows``, blank ones too; an XLSX is read in openpyxl's read-only mode without
@@ -37,7 +38,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from xml.etree.ElementTree import ParseError, iterparse
 
 from libs.common.errors import InvalidInput, PayloadTooLarge, ProblemItem
@@ -61,6 +62,8 @@ TABLE_CELLS = 3
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the binary .xls of Excel 97-2003
 _ODF_MIMETYPE = b"application/vnd.oasis.opendocument"
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+_ODS_CONTENT = "content.xml"
 _SHARED_STRINGS_TYPE = (
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 )
@@ -138,10 +141,11 @@ def text(cell: object) -> str:
 
 
 def read_sheet(data: bytes, limits: FileLimits) -> Sheet:
-    """The rows of a CSV or XLSX file; 413 or 422 problem for files that cannot be read."""
+    """The rows of a CSV, XLSX or ODS file; 413 or 422 problem for files that cannot be read."""
     budget = _Budget(limits)
     if data.startswith(_XLSX_MAGIC):
-        check_zip(data, limits)
+        if check_zip(data, limits) == "ods":
+            return _rows(_OdsSheet(data), budget)
         _check_shared_strings(data, budget)
         with _xlsx_source(data) as sheet:
             return _rows(sheet, budget)
@@ -154,8 +158,9 @@ def read_sheet(data: bytes, limits: FileLimits) -> Sheet:
     return _rows(_CsvSheet(decoded), budget)
 
 
-def check_zip(data: bytes, limits: FileLimits) -> None:
-    """Refuse a zip that is no XLSX (an ``.ods``), or says it expands too far (a zip bomb)."""
+def check_zip(data: bytes, limits: FileLimits) -> Literal["xlsx", "ods"]:
+    """Which spreadsheet a zip is; refuse one that is neither, or says it expands too far (a
+    zip bomb)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
@@ -163,21 +168,23 @@ def check_zip(data: bytes, limits: FileLimits) -> None:
             mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
     except (zipfile.BadZipFile, ValueError, OSError, RuntimeError) as error:
         raise _unreadable(f"not a readable XLSX file: {error}") from error
-    if mimetype.startswith(_ODF_MIMETYPE):
-        raise _unreadable(
-            "this is an OpenDocument spreadsheet (.ods); save it as .xlsx or CSV (UTF-8)"
-        )
-    if _CONTENT_TYPES not in names:
+    kind: Literal["xlsx", "ods"] = "ods" if mimetype.startswith(_ODS_MIMETYPE) else "xlsx"
+    if mimetype.startswith(_ODF_MIMETYPE) and kind != "ods":
+        raise _unreadable("this OpenDocument file is no spreadsheet; send an .ods, .xlsx or CSV")
+    if kind == "ods" and _ODS_CONTENT not in names:
+        raise _unreadable("not a readable .ods file: it has no content.xml")
+    if kind == "xlsx" and _CONTENT_TYPES not in names:
         raise _unreadable("not a readable XLSX file: a zip archive but no Office document")
     total = sum(member.file_size for member in members)
     if total > limits.max_uncompressed_bytes:
         raise PayloadTooLarge(
-            f"the XLSX expands to {total} bytes; at most {limits.max_uncompressed_bytes}"
+            f"the file expands to {total} bytes; at most {limits.max_uncompressed_bytes}"
         )
     if total > limits.max_ratio * max(len(data), 1):
         raise PayloadTooLarge(
-            f"the XLSX expands {total / max(len(data), 1):.0f} times; at most {limits.max_ratio:g}"
+            f"the file expands {total / max(len(data), 1):.0f} times; at most {limits.max_ratio:g}"
         )
+    return kind
 
 
 def _check_shared_strings(data: bytes, budget: _Budget) -> None:
@@ -209,8 +216,9 @@ def _check_shared_strings(data: bytes, budget: _Budget) -> None:
 
 
 class _Source(Protocol):
-    def rows(self, first: int, width: int) -> Iterator[Sequence[object]]:
-        """Rows from row ``first`` (1-based) on, of at most ``width`` cells."""
+    def rows(self, first: int, width: int) -> Iterator[tuple[int, Sequence[object]]]:
+        """(number, cells) of the rows from row ``first`` (1-based) on, of at most ``width``
+        cells; a source may leave out blank rows it did not have to read one by one."""
         ...
 
 
@@ -233,13 +241,14 @@ def _xlsx_source(data: bytes) -> Iterator[_Source]:
 class _XlsxSheet:
     sheet: Any
 
-    def rows(self, first: int, width: int) -> Iterator[Sequence[object]]:
+    def rows(self, first: int, width: int) -> Iterator[tuple[int, Sequence[object]]]:
         if self.sheet is None or not hasattr(self.sheet, "reset_dimensions"):
             return
         self.sheet.reset_dimensions()  # a declared A1:XFD1048576 must not set the work
         try:
-            for cells in self.sheet.iter_rows(min_row=first, max_col=width):
-                yield tuple(_cell(cell) for cell in cells)
+            cells_by_row = self.sheet.iter_rows(min_row=first, max_col=width)
+            for number, cells in enumerate(cells_by_row, start=first):
+                yield number, tuple(_cell(cell) for cell in cells)
         except PayloadTooLarge:
             raise
         except Exception as error:
@@ -263,7 +272,7 @@ def is_percentage(number_format: str) -> bool:
 class _CsvSheet:
     decoded: str
 
-    def rows(self, first: int, width: int) -> Iterator[Sequence[object]]:
+    def rows(self, first: int, width: int) -> Iterator[tuple[int, Sequence[object]]]:
         # The header ends where the reader ends lines: at \n, \r\n, or \r (Excel for Mac's CSV).
         first_line = next(io.StringIO(self.decoded, newline=""), "")
         try:
@@ -271,10 +280,80 @@ class _CsvSheet:
                 ",;\t", key=lambda d: _known_headers(next(csv.reader([first_line], delimiter=d)))
             )
             lines = csv.reader(io.StringIO(self.decoded, newline=""), delimiter=delimiter)
-            for line in itertools.islice(lines, first - 1, None):
-                yield line[:width]
+            for number, line in enumerate(itertools.islice(lines, first - 1, None), start=first):
+                yield number, line[:width]
         except csv.Error as error:
             raise _unreadable(f"not a readable CSV file: {error}") from error
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_ODS_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+
+
+@dataclass
+class _OdsSheet:
+    """The first table of an OpenDocument spreadsheet, streamed from its ``content.xml``.
+
+    Repeated rows and cells (``number-rows-repeated``, ``number-columns-repeated``, which
+    LibreOffice writes for the empty rest of a sheet) cost one read: a blank repeated row is
+    left out, a repeated row with content is yielded each time (and counted), cells past
+    ``width`` are not made.
+    """
+
+    data: bytes
+
+    def rows(self, first: int, width: int) -> Iterator[tuple[int, Sequence[object]]]:
+        number, tables = 0, 0
+        try:
+            with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
+                for event, element in iterparse(archive.open(_ODS_CONTENT), ("start", "end")):
+                    if element.tag == f"{_ODS_TABLE}table" and event == "start":
+                        tables += 1
+                        if tables > 1:
+                            return  # sheets after the first are not read
+                    if element.tag != f"{_ODS_TABLE}table-row" or event != "end":
+                        continue
+                    repeat = _repeat(element, "number-rows-repeated")
+                    cells = _ods_cells(element, width)
+                    element.clear()
+                    if not any(text(c) for c in cells):
+                        number += repeat
+                        continue
+                    for _ in range(repeat):
+                        number += 1
+                        if number >= first:
+                            yield number, cells
+        except (ParseError, zipfile.BadZipFile, ValueError, TypeError, OSError) as error:
+            raise _unreadable(f"not a readable .ods file: {type(error).__name__}") from error
+
+
+def _repeat(element: Any, name: str) -> int:
+    return max(int(element.get(f"{_ODS_TABLE}{name}", "1")), 1)
+
+
+def _ods_cells(row: Any, width: int) -> list[object]:
+    cells: list[object] = []
+    for cell in row:
+        if len(cells) >= width:
+            break
+        value = _ods_value(cell)
+        cells += [value] * min(_repeat(cell, "number-columns-repeated"), width - len(cells))
+    return cells
+
+
+def _ods_value(cell: Any) -> object:
+    kind = cell.get(f"{_ODS_OFFICE}value-type")
+    if kind in ("float", "currency"):
+        return float(cell.get(f"{_ODS_OFFICE}value"))
+    if kind == "percentage":
+        return Percent(float(cell.get(f"{_ODS_OFFICE}value")))
+    if kind == "boolean":
+        return cell.get(f"{_ODS_OFFICE}boolean-value") == "true"
+    if kind == "date":
+        return datetime.fromisoformat(cell.get(f"{_ODS_OFFICE}date-value"))
+    paragraphs = ["".join(p.itertext()) for p in cell if p.tag == f"{_ODS_TEXT}p"]
+    return "\n".join(paragraphs) or None
 
 
 def _known_headers(header: Sequence[object]) -> int:
@@ -311,8 +390,9 @@ def _header(sheet: _Source, budget: _Budget) -> tuple[int, dict[str, int], list[
     """The header's row number and columns, and the non-blank rows above it (titles)."""
     best: tuple[int, dict[str, int]] | None = None
     titles: list[int] = []
-    top = itertools.islice(sheet.rows(1, MAX_COLUMNS), HEADER_SCAN)
-    for number, line in enumerate(top, start=1):
+    for number, line in sheet.rows(1, MAX_COLUMNS):
+        if number > HEADER_SCAN:
+            break
         budget.spend(len(line))
         columns = _columns(line)
         if all(name in columns for name in REQUIRED):
@@ -334,8 +414,8 @@ def _rows(sheet: _Source, budget: _Budget) -> Sheet:
     skipped = [ProblemItem(loc=["row", n], msg="skipped: a title above the header") for n in titles]
     rows: list[tuple[SheetRow, int]] = []
     limit = budget.limits.max_rows
-    for number, line in enumerate(sheet.rows(header + 1, width), start=header + 1):
-        if number - header > limit:  # blank rows count too: each costs a read
+    for read, (number, line) in enumerate(sheet.rows(header + 1, width), start=1):
+        if read > limit:  # blank rows count too: each costs a read
             raise PayloadTooLarge(f"the file has more than {limit} rows")
         budget.spend(width)
 

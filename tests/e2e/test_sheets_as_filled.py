@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.support.flow import wait_stored
-from tests.support.sheets import shared_strings_sheet, staff_sheet, xfd_sheet
+from tests.support.sheets import ods_sheet, shared_strings_sheet, staff_sheet, xfd_sheet
 
 pytestmark = pytest.mark.e2e
 
@@ -111,3 +111,23 @@ async def test_files_built_to_burn_cpu_cost_under_two_seconds(
     else:
         assert response.headers["content-type"] == PROBLEM
         assert "shared strings" in response.json()["detail"]
+
+
+async def test_an_ods_file_is_stored_like_an_xlsx(dx: httpx.AsyncClient) -> None:
+    data = ods_sheet(
+        [
+            ["BÁO CÁO KẾT QUẢ CHUYỂN ĐỔI SỐ"],
+            ["STT", "Mã đơn vị", "Kỳ báo cáo", "Mã chỉ tiêu", "Giá trị", "Ghi chú"],
+            [1, "P01", "2023-S1", "KH2023-14a", "17.29 %", "LibreOffice"],
+            [None, "Người lập biểu", None, None, "Thủ trưởng đơn vị"],
+        ]
+    )
+    files = {"file": ("bao-cao.ods", data, "application/vnd.oasis.opendocument.spreadsheet")}
+    response = await dx.post("/api/v1/submissions/upload", files=files)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["accepted_rows"], report["errors"]) == (1, [])
+    assert [item["loc"] for item in report["skipped"]] == [["row", 1], ["row", 4]]
+    await stored(dx, report)
+    found = await observation(dx, "KH2023-14a")
+    assert (found["value"], found["note"]) == (17.29, "LibreOffice")

@@ -140,16 +140,67 @@ def shared_strings_sheet(strings: int = 2_500_000, target_bytes: int = 556 * 102
     return _xlsx(xml, shared, padding=max(target_bytes - compressed, 0))
 
 
-def ods_sheet() -> bytes:
-    """The skeleton of an OpenDocument spreadsheet, as LibreOffice starts one."""
+_ODS_NAMESPACES = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+)
+
+
+def _ods_cell(cell: object) -> str:
+    if cell is None:
+        return "<table:table-cell/>"
+    if isinstance(cell, bool):
+        value = "true" if cell else "false"
+        return (
+            f'<table:table-cell office:value-type="boolean" office:boolean-value="{value}">'
+            f"<text:p>{'TRUE' if cell else 'FALSE'}</text:p></table:table-cell>"
+        )
+    if isinstance(cell, float | int):
+        return (
+            f'<table:table-cell office:value-type="float" office:value="{cell}">'
+            f"<text:p>{cell}</text:p></table:table-cell>"
+        )
+    if isinstance(cell, str) and cell.endswith(" %"):  # a percentage: "17.29 %"
+        fraction = float(cell.removesuffix(" %")) / 100
+        return (
+            f'<table:table-cell office:value-type="percentage" office:value="{fraction}">'
+            f"<text:p>{cell}</text:p></table:table-cell>"
+        )
+    return (
+        f'<table:table-cell office:value-type="string"><text:p>{cell}</text:p></table:table-cell>'
+    )
+
+
+def ods_sheet(rows: Sequence[Sequence[object]], *, second_sheet: bool = False) -> bytes:
+    """An OpenDocument spreadsheet laid out as LibreOffice saves one: ``rows`` (a text ending
+    in `` %`` is a percentage cell), each row padded with 1,000 repeated empty cells, then the
+    rest of the sheet as one blank row repeated a million times; optionally a second sheet."""
+    body = "".join(
+        "<table:table-row>"
+        + "".join(_ods_cell(cell) for cell in row)
+        + '<table:table-cell table:number-columns-repeated="1000"/></table:table-row>'
+        for row in rows
+    )
+    rest = (
+        '<table:table-row table:number-rows-repeated="1048000">'
+        '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>'
+    )
+    other = (
+        '<table:table table:name="Khác"><table:table-row>'
+        + "".join(_ods_cell(c) for c in ("agency", "period", "indicator", "value"))
+        + "</table:table-row></table:table>"
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f"<office:document-content {_ODS_NAMESPACES}><office:body><office:spreadsheet>"
+        f'<table:table table:name="Báo cáo">{body}{rest}</table:table>'
+        f"{other if second_sheet else ''}</office:spreadsheet></office:body>"
+        "</office:document-content>"
+    )
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(
-            zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet"
-        )
-        archive.writestr(
-            "content.xml",
-            '<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office='
-            '"urn:oasis:names:tc:opendocument:xmlns:office:1.0"/>',
-        )
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        mimetype = zipfile.ZipInfo("mimetype")  # first and stored, as the format requires
+        archive.writestr(mimetype, "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
     return buffer.getvalue()
