@@ -92,10 +92,14 @@ async def test_a_row_for_another_agency_is_refused_naming_the_row(dx: httpx.Asyn
     assert [item["loc"] for item in refused.json()["errors"]] == [["row", 5, "agency"]]
 
 
+def understated_shared_strings() -> bytes:
+    return shared_strings_sheet(declared=1)
+
+
 @pytest.mark.parametrize(
     ("build", "status"),
-    [(xfd_sheet, 200), (shared_strings_sheet, 413)],
-    ids=["11KB-of-XFD-rows", "556KB-of-shared-strings"],
+    [(xfd_sheet, 200), (shared_strings_sheet, 413), (understated_shared_strings, 413)],
+    ids=["11KB-of-XFD-rows", "556KB-of-shared-strings", "understated-shared-strings"],
 )
 async def test_files_built_to_burn_cpu_cost_under_two_seconds(
     dx: httpx.AsyncClient, build: Any, status: int

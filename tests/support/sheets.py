@@ -123,13 +123,16 @@ def xfd_sheet(target_bytes: int = 11 * 1024) -> bytes:
     return _xlsx(xml, padding=max(target_bytes - len(_xlsx(xml)), 0))
 
 
-def shared_strings_sheet(strings: int = 2_500_000, target_bytes: int = 556 * 1024) -> bytes:
+def shared_strings_sheet(
+    strings: int = 2_500_000, target_bytes: int = 556 * 1024, *, declared: int | None = None
+) -> bytes:
     """An XLSX of about ``target_bytes`` whose shared-strings part lists ``strings`` tiny
-    strings (the sheet uses one)."""
+    strings (the sheet uses one), and says it holds ``declared`` (default: the truth)."""
     entries = "<si><t>x</t></si>" * strings
+    said = strings if declared is None else declared
     shared = (
         '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
-        f'spreadsheetml/2006/main" count="{strings}" uniqueCount="{strings}">{entries}</sst>'
+        f'spreadsheetml/2006/main" count="{said}" uniqueCount="{said}">{entries}</sst>'
     )
     xml = (
         _SHEET_OPEN.format(rows=2)

@@ -9,7 +9,14 @@ import zipfile
 import pytest
 
 from libs.common.errors import InvalidInput, PayloadTooLarge, ProblemItem
-from services.ingest.files import FileLimits, Percent, SheetRow, is_percentage, read_sheet
+from services.ingest.files import (
+    FileLimits,
+    Percent,
+    SheetRow,
+    is_percentage,
+    read_sheet,
+    shared_string_counts,
+)
 from services.ingest.rows import cell_value, first_rows
 from tests.support.sheets import ods_sheet, shared_strings_sheet, staff_sheet, xfd_sheet
 
@@ -141,8 +148,11 @@ def test_rows_of_one_empty_cell_in_column_xfd_cost_little() -> None:
     assert spent < 2.0
 
 
-def test_millions_of_shared_strings_are_refused_before_they_are_loaded() -> None:
-    data = shared_strings_sheet()
+@pytest.mark.parametrize("declared", [None, 1], ids=["declared", "understated"])
+def test_millions_of_shared_strings_are_refused_before_they_are_loaded(
+    declared: int | None,
+) -> None:
+    data = shared_strings_sheet(declared=declared)
     assert 500 * 1024 < len(data) < 600 * 1024
     spent, error = cpu_seconds_of_reading(data, LIMITS)
     assert isinstance(error, PayloadTooLarge)
@@ -166,3 +176,22 @@ def test_only_formats_that_scale_by_100_are_percentages(
     number_format: str, percentage: bool
 ) -> None:
     assert is_percentage(number_format) is percentage
+
+
+def test_shared_strings_are_counted_not_taken_at_their_word() -> None:
+    honest = shared_strings_sheet(strings=300, target_bytes=0)
+    assert read_sheet(honest, FileLimits(max_shared_strings=300)).rows == []
+    with pytest.raises(PayloadTooLarge, match="more than 299 shared strings"):
+        read_sheet(honest, FileLimits(max_shared_strings=299))
+    lying = shared_strings_sheet(strings=300, target_bytes=0, declared=1)
+    with pytest.raises(PayloadTooLarge, match="more than 299 shared strings"):
+        read_sheet(lying, FileLimits(max_shared_strings=299))
+
+
+def test_shared_strings_cut_between_chunks_are_counted_once() -> None:
+    item = b"<x:si><x:t>a</x:t></x:si>"
+    for skew in range(len(item)):
+        data = b" " * skew + item * 45_000  # 1.1 MB: the first chunk ends inside a tag
+        counts = list(shared_string_counts(io.BytesIO(data)))
+        assert counts[-1] == 45_000
+        assert counts == sorted(counts)
