@@ -157,31 +157,33 @@ def _data_set(message: DataMessage) -> dict[str, Any]:
     return {"action": "Information", "series": series}
 
 
+def _header(message: DataMessage) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "test": False,
+        "prepared": message.prepared.isoformat(),
+        "sender": {"id": SENDER},
+    }
+
+
+def _dimensions(message: DataMessage, *, version: str) -> dict[str, Any]:
+    """The dimensions; SDMX-JSON 1.0 and 2.0 differ only in how TIME_PERIOD says what it is."""
+    time: dict[str, Any] = {"id": "TIME_PERIOD", "name": "Time period", "keyPosition": 2}
+    if version == "1.0":
+        time |= {"role": "time", "values": [{"id": p, "name": p} for p in message.periods]}
+    else:
+        time |= {"roles": ["TIME_PERIOD"], "values": [{"value": p} for p in message.periods]}
+    return {"dataSet": [], "series": _series_dimensions(message), "observation": [time]}
+
+
 def json_1_0(message: DataMessage) -> dict[str, Any]:
     """The SDMX-JSON 1.0 data message (SDMX 2.1), as ``sdmx1`` and most clients read it."""
     return {
-        "header": {
-            "id": message.id,
-            "test": False,
-            "prepared": message.prepared.isoformat(),
-            "sender": {"id": SENDER},
-        },
+        "header": _header(message),
         "structure": {
             "name": "DX Tracker indicators",
             "links": [{"rel": "datastructure", "urn": URN}],
-            "dimensions": {
-                "dataSet": [],
-                "series": _series_dimensions(message),
-                "observation": [
-                    {
-                        "id": "TIME_PERIOD",
-                        "name": "Time period",
-                        "keyPosition": 2,
-                        "role": "time",
-                        "values": [{"id": p, "name": p} for p in message.periods],
-                    }
-                ],
-            },
+            "dimensions": _dimensions(message, version="1.0"),
             "attributes": {"dataSet": [], "series": [], "observation": _attributes()},
         },
         "dataSets": [_data_set(message)],
@@ -191,31 +193,12 @@ def json_1_0(message: DataMessage) -> dict[str, Any]:
 def json_2_0(message: DataMessage) -> dict[str, Any]:
     """The SDMX-JSON 2.0 data message (SDMX 3.0)."""
     return {
-        "meta": {
-            "schema": SCHEMA_2_0,
-            "id": message.id,
-            "test": False,
-            "prepared": message.prepared.isoformat(),
-            "contentLanguages": ["vi"],
-            "sender": {"id": SENDER},
-        },
+        "meta": {"schema": SCHEMA_2_0, **_header(message), "contentLanguages": ["vi"]},
         "data": {
             "structures": [
                 {
                     "structure": URN,
-                    "dimensions": {
-                        "dataSet": [],
-                        "series": _series_dimensions(message),
-                        "observation": [
-                            {
-                                "id": "TIME_PERIOD",
-                                "name": "Time period",
-                                "keyPosition": 2,
-                                "roles": ["TIME_PERIOD"],
-                                "values": [{"value": p} for p in message.periods],
-                            },
-                        ],
-                    },
+                    "dimensions": _dimensions(message, version="2.0"),
                     "measures": {"observation": [{"id": "OBS_VALUE", "name": "Observation value"}]},
                     "attributes": {"dataSet": [], "series": [], "observation": _attributes()},
                 }
