@@ -9,9 +9,9 @@ Sheets as staff fill them in:
 
 - the header is the first of the first ``HEADER_SCAN`` rows that names every required column;
   title rows above it (a merged "BÁO CÁO …" banner) are skipped and reported;
-- the table ends at its last row that fills at least three of the four required cells; what
-  follows (the date line, "Người lập biểu", "Thủ trưởng đơn vị", names, notes) is skipped and
-  reported with its row numbers, never read as values;
+- the table ends at its last row that fills the four required cells, or three of them with a
+  period (``2023-S1``); what follows (the date line, "Người lập biểu", "Thủ trưởng đơn vị",
+  names, notes) is skipped and reported with its row numbers, never read as values;
 - a number in a cell formatted as a percentage is read as Excel shows it: 0.1729 shown
   ``17,29 %`` is ``Percent(0.1729)``, 17.29 for a percent indicator (see ``rows``);
 - an OpenDocument spreadsheet (``.ods``) is read like an XLSX (its first table); an Excel
@@ -42,6 +42,7 @@ from typing import IO, Any, Literal, Protocol
 from xml.etree.ElementTree import ParseError, iterparse
 
 from libs.common.errors import InvalidInput, PayloadTooLarge, ProblemItem
+from libs.common.periods import parse_period
 
 #: Each field's accepted headers, in order of preference.
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -56,9 +57,6 @@ REQUIRED = ("agency", "period", "indicator", "value")
 HEADER_SCAN = 20
 #: Columns of an XLSX read at all (A..BL): a header further right is not looked for.
 MAX_COLUMNS = 64
-#: A row of the table fills at least this many of the required cells; trailing rows that do
-#: not are the sheet's footer.
-TABLE_CELLS = 3
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the binary .xls of Excel 97-2003
 _ODF_MIMETYPE = b"application/vnd.oasis.opendocument"
@@ -82,7 +80,7 @@ class FileLimits:
     max_rows: int = 100_000
     max_uncompressed_bytes: int = 50 * 1024 * 1024
     max_ratio: float = 100.0
-    max_cells: int = 1_000_000
+    max_cells: int = 2_000_000
     max_shared_strings: int = 200_000
     max_cpu_seconds: float = 10.0
 
@@ -427,7 +425,7 @@ def _rows(sheet: _Source, budget: _Budget) -> Sheet:
     header, columns, titles = _header(sheet, budget)
     width = max(columns.values()) + 1  # after the header, only its columns are read
     skipped = [ProblemItem(loc=["row", n], msg="skipped: a title above the header") for n in titles]
-    rows: list[tuple[SheetRow, int]] = []
+    rows: list[tuple[SheetRow, bool]] = []
     limit = budget.limits.max_rows
     for read, (number, line) in enumerate(sheet.rows(header + 1, width), start=1):
         if read > limit:  # blank rows count too: each costs a read
@@ -449,13 +447,27 @@ def _rows(sheet: _Source, budget: _Budget) -> Sheet:
             value=cell("value"),
             note=None if note is None or str(note).strip() == "" else str(note).strip(),
         )
-        rows.append((row, sum(1 for name in REQUIRED if text(cell(name)) != "")))
-    table = max((i for i, (_, filled) in enumerate(rows) if filled >= TABLE_CELLS), default=-1)
+        rows.append((row, _in_table(row)))
+    table = max((i for i, (_, in_table) in enumerate(rows) if in_table), default=-1)
     skipped += [
         ProblemItem(loc=["row", row.row], msg=f"skipped: below the table ({_summary(row)})")
         for row, _ in rows[table + 1 :]
     ]
     return Sheet([row for row, _ in rows[: table + 1]], skipped)
+
+
+def _in_table(row: SheetRow) -> bool:
+    """Whether a row reads as one of the table's: it fills the four required cells, or three
+    of them with a period. A signature or a note below the table does neither."""
+    cells = (row.agency, row.period, row.indicator, text(row.value))
+    filled = sum(1 for c in cells if c)
+    if filled == len(cells):
+        return True
+    try:
+        parse_period(row.period)
+    except ValueError:
+        return False
+    return filled == len(cells) - 1
 
 
 def _summary(row: SheetRow) -> str:

@@ -24,7 +24,7 @@ class IngestSettings(BaseSettings):
         100.0, gt=1, description="Largest expansion (uncompressed / file size) of an XLSX"
     )
     max_xlsx_cells: int = Field(
-        1_000_000, ge=1, description="Cells (rows × columns read) an XLSX may make ingest read"
+        2_000_000, ge=1, description="Cells (rows × columns read) an XLSX may make ingest read"
     )
     max_xlsx_shared_strings: int = Field(
         200_000, ge=1, description="Shared strings an XLSX may hold"

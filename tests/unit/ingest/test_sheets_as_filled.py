@@ -195,3 +195,17 @@ def test_shared_strings_cut_between_chunks_are_counted_once() -> None:
         counts = list(shared_string_counts(io.BytesIO(data)))
         assert counts[-1] == 45_000
         assert counts == sorted(counts)
+
+
+def test_a_signature_spread_over_the_code_columns_is_still_the_footer() -> None:
+    data = (
+        "Mã đơn vị,Kỳ báo cáo,Mã chỉ tiêu,Giá trị\n"
+        "P01,2023-S1,KH2023-01,có\n"
+        "P01,2023-S1,KH2023-14a,\n"  # no value: a row of the table, refused by name
+        "Người lập biểu,(Ký),,Thủ trưởng đơn vị\n"
+        "P01,2023-S7,KH2023-01,có\n"  # four cells filled: a row of the table, however wrong
+        "Nguyễn Văn A,,,Trần Thị B\n"
+    ).encode()
+    sheet = read_sheet(data, LIMITS)
+    assert [row.row for row in sheet.rows] == [2, 3, 4, 5]
+    assert [item.loc for item in sheet.skipped] == [["row", 6]]
