@@ -107,10 +107,11 @@ async def upsert_indicator(session: AsyncSession, indicator: Indicator) -> None:
 
 @dataclass(frozen=True)
 class Revision:
-    """The newest revision of an agency's value: its number and the value it holds."""
+    """The newest revision of an agency's value: its number, the value and the note it holds."""
 
     revision: int
     value: bool | float | None
+    note: str | None = None
 
 
 OBSERVATIONS = cast(Table, ObservationRow.__table__)
@@ -131,6 +132,7 @@ async def latest_agency_revisions(
                 columns.revision,
                 columns.value_number,
                 columns.value_bool,
+                columns.note,
             )
             .where(
                 columns.scope == "agency",
@@ -138,9 +140,9 @@ async def latest_agency_revisions(
             )
             .order_by(columns.revision)
         )
-        for indicator, agency, period, revision, number, flag in rows:
+        for indicator, agency, period, revision, number, flag, note in rows:
             value = flag if flag is not None else number
-            latest[indicator, agency, period] = Revision(revision, value)
+            latest[indicator, agency, period] = Revision(revision, value, note)
     return latest
 
 

@@ -180,17 +180,18 @@ def revisions(
 ) -> list[dict[str, Any]]:
     """The submission's values that change a figure, as new revisions; ``latest`` follows them.
 
-    The same figure again is not a correction. Updating ``latest`` as rows are made keeps the
-    revision numbers right when one batch carries several submissions of one value.
+    The same figure with the same note again is not a correction (a corrected note is).
+    Updating ``latest`` as rows are made keeps the revision numbers right when one batch
+    carries several submissions of one value.
     """
     rows = []
     for value in submission.values:
         key = (value.indicator, submission.agency, submission.period)
         previous = latest.get(key)
-        if previous is not None and previous.value == value.value:
+        if previous is not None and (previous.value, previous.note) == (value.value, value.note):
             continue
         revision = previous.revision + 1 if previous else 1
-        latest[key] = repository.Revision(revision, value.value)
+        latest[key] = repository.Revision(revision, value.value, value.note)
         flag = value.value if isinstance(value.value, bool) else None
         rows.append(
             {

@@ -36,7 +36,7 @@ ERRORS = problem_responses(Forbidden, Conflict, PayloadTooLarge, InvalidInput, S
 SheetFile = Annotated[
     UploadFile,
     File(
-        description="CSV (UTF-8) or XLSX; header row: agency, period, indicator, value, note "
+        description="CSV (UTF-8), XLSX or ODS; header row: agency, period, indicator, value, note "
         "(or Mã đơn vị/Đơn vị, Kỳ báo cáo, Mã chỉ tiêu/Chỉ tiêu, Giá trị, Ghi chú)"
     ),
 ]

@@ -30,7 +30,7 @@ from services.ingest.files import FileLimits, SheetRow, read_sheet
 from services.ingest.intake import Pending, Stored, digest, keep, late, receipt
 from services.ingest.metrics import BATCH_SIZE, count
 from services.ingest.replica import catalogue_copy
-from services.ingest.rows import agency_codes, group_rows
+from services.ingest.rows import agency_codes, first_rows, group_rows
 from services.ingest.schemas import Receipt, Status, SubmissionIn, SubmissionOut, UploadReport
 from services.ingest.settings import IngestSettings
 from services.ingest.validation import (
@@ -53,11 +53,12 @@ CATALOGUE_POLL_SECONDS = 0.05
 SETTLE_SECONDS = 1.0
 
 
-def authorize(principal: Principal, agency: str) -> None:
-    """403 unless the key may submit for ``agency``; refusals are logged with the key id."""
+def authorize(principal: Principal, agency: str, *, row: int | None = None) -> None:
+    """403 unless the key may submit for ``agency`` (named in a sheet first at ``row``);
+    refusals are logged with the key id."""
     try:
         require_agency_access(principal, agency)
-    except Forbidden:
+    except Forbidden as error:
         log.warning(
             "key %s (%s, agency %s) refused: submitting for %s",
             principal.key_id,
@@ -67,6 +68,8 @@ def authorize(principal: Principal, agency: str) -> None:
             extra={"key_id": principal.key_id, "agency": agency},
         )
         count("rejected", "forbidden")
+        if row is not None:
+            error.errors = [ProblemItem(loc=["row", row, "agency"], msg=error.detail)]
         raise
 
 
@@ -231,7 +234,7 @@ async def upload(
         raise PayloadTooLarge(f"the file exceeds {settings.max_upload_bytes} bytes")
     try:
         # openpyxl is blocking and slow: keep the event loop serving other requests.
-        rows = await asyncio.to_thread(read_sheet, data, sheet_limits(settings))
+        sheet = await asyncio.to_thread(read_sheet, data, sheet_limits(settings))
     except PayloadTooLarge:
         count("rejected", "too_large")
         raise
@@ -240,7 +243,8 @@ async def upload(
         raise
     return await import_rows(
         runtime,
-        rows,
+        sheet.rows,
+        skipped=sheet.skipped,
         source="upload",
         principal=principal,
         atomic=atomic,
@@ -256,6 +260,9 @@ def sheet_limits(settings: IngestSettings) -> FileLimits:
         max_rows=settings.max_request_values,
         max_uncompressed_bytes=settings.max_xlsx_uncompressed_bytes,
         max_ratio=settings.max_xlsx_ratio,
+        max_cells=settings.max_xlsx_cells,
+        max_shared_strings=settings.max_xlsx_shared_strings,
+        max_cpu_seconds=settings.max_file_cpu_seconds,
     )
 
 
@@ -263,6 +270,7 @@ async def import_rows(
     runtime: ServiceRuntime,
     rows: Sequence[SheetRow],
     *,
+    skipped: Sequence[ProblemItem] = (),
     source: str = "import",
     progress: Callable[[int, int], None] | None = None,
     principal: Principal = OPERATOR,
@@ -291,8 +299,8 @@ async def import_rows(
         settings=settings,
         at_least=at_least,
     )
-    for agency in sorted({r.agency for r in rows}):
-        authorize(principal, agency)
+    for agency, row in first_rows(rows).items():
+        authorize(principal, agency, row=row)
     groups = group_rows(rows, catalogue, rules(settings, received_at))
     errors = sorted(
         (item for group in groups for item in group.errors), key=lambda item: int(item.loc[1])
@@ -337,4 +345,5 @@ async def import_rows(
         rejected_rows=len(rejected),
         submissions=ids,
         errors=errors,
+        skipped=list(skipped),
     )
