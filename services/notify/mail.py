@@ -37,6 +37,7 @@ STATUS_LABELS = {
     "unassessable": "Khó đánh giá",
     "over_half": "Đã thực hiện trên 50%",
     "under_half": "Đã thực hiện dưới 50%",
+    "no_data": "Chưa có số liệu",  # scoring's own band and status (docs/scoring.md §7)
 }
 SCOPE_LABELS = {"national": "Toàn quốc", "central": "Khối bộ, ngành", "local": "Khối địa phương"}
 

@@ -132,7 +132,7 @@ async def list_rankings(
         RankingOut.of(
             row,
             agency=agencies.get(row.agency),
-            pillar_scores=indices[row.agency].pillar_scores if row.agency in indices else {},
+            index=indices.get(row.agency),
             previous_rank=previous.get(row.agency),
         )
         for row in rows

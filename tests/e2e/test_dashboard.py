@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from services import platform
-from services.gateway.web import dashboard_router
-from tests.support.platform import ADMIN_TOKEN, embedded_settings
+from tests.support.platform import ADMIN_TOKEN, served_platform
 
 pytestmark = pytest.mark.e2e
 
@@ -46,20 +38,6 @@ PAGES = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def with_dashboard(app: FastAPI) -> FastAPI:
-    """The gateway app with the pages, unless the composition root already serves them."""
-    if not any(getattr(route, "path", None) == "/rankings" for route in app.routes):
-        app.include_router(dashboard_router())
-    return app
-
-
 def plant_private_contact(base: str) -> None:
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     agency = httpx.get(f"{base}/api/v1/agencies/BTTTT", headers=headers, timeout=30).json()
@@ -72,35 +50,9 @@ def plant_private_contact(base: str) -> None:
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The embedded platform (reference catalogue loaded) served by uvicorn on loopback."""
-    port = free_port()
-    settings = embedded_settings(tmp_path_factory.mktemp("dashboard"), port=port)
-    # Alembic runs its own event loop, and Playwright's sync API keeps one running in this thread.
-    with ThreadPoolExecutor(1) as worker:
-        worker.submit(platform.migrate, settings).result()
-    app = with_dashboard(platform.embedded_app(settings))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, name="dashboard-uvicorn", daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if server.started and httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    else:
-        server.should_exit = True
-        pytest.fail("the embedded platform did not become ready within 60 s")
-    plant_private_contact(base)
-    try:
+    with served_platform(tmp_path_factory.mktemp("dashboard")) as base:
+        plant_private_contact(base)
         yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,11 @@ ASSESSMENTS: dict[str, tuple[str, str, str]] = {
     "unassessable": ("Khó đánh giá", "Hard to assess", "?"),
     "over_half": ("Đã thực hiện trên 50%", "More than half done", "◕"),
     "under_half": ("Đã thực hiện dưới 50%", "Less than half done", "◔"),
+    # Scoring's own band and status for a goal with no value at all (docs/scoring.md §2).
+    "no_data": ("Chưa có số liệu", "No data", "○"),
 }
-BANDS = ("completed", "over_half", "under_half")
-STATUSES = ("completed", "ahead", "likely", "low", "hard", "unassessable")
+BANDS = ("completed", "over_half", "under_half", "no_data")
+STATUSES = ("completed", "ahead", "likely", "low", "hard", "unassessable", "no_data")
 
 PILLARS: dict[str, tuple[str, str]] = {
     "data": ("Dữ liệu số", "Digital data"),
