@@ -8,7 +8,7 @@ from datetime import date
 from libs.common.periods import ReportingPeriod, latest_counting, parse_period
 from services.gateway.web import data
 from services.gateway.web.charts import series_chart
-from services.gateway.web.data import Record, ServiceReader
+from services.gateway.web.data import DEMO_SOURCE, Record, ServiceReader, is_synthetic
 from services.gateway.web.formatting import (
     DASH,
     as_number,
@@ -26,6 +26,7 @@ from services.gateway.web.labels import (
     FREQUENCIES,
     PILLARS,
     SCOPES,
+    SOURCES,
     UNITS,
     Lang,
     assessment,
@@ -248,19 +249,28 @@ def _breakdown_table(
     table = Table(
         id="agencies",
         caption=text("breakdown", lang),
-        headers=[text(h, lang) for h in ("agency", "name", "value", "reported_at", "timeliness")],
+        headers=[
+            text(h, lang)
+            for h in ("agency", "name", "value", "reported_at", "timeliness", "source")
+        ],
         empty=text("no_data", lang),
     )
     unit = indicator.get("unit")
     for code in sorted(reported):
         row = reported[code]
         late = bool(row.get("late"))
+        source = DEMO_SOURCE if is_synthetic(row) else str(row.get("source") or "")
         table.add(
             text_cell(code, href=f"/agencies/{code}"),
             text_cell(name_of(named_agencies.get(code), lang, fallback=code)),
             value_cell(row.get("value"), unit, lang),
             Cell(show_date(row.get("reported_at"), lang), raw=str(row.get("reported_at") or "")),
             Cell(text("late" if late else "on_time", lang), badge="late" if late else "on_time"),
+            Cell(
+                named(SOURCES, source, lang),
+                raw=source,
+                badge="synthetic" if source == DEMO_SOURCE else None,
+            ),
         )
     for code in missing:
         if code in reported:
@@ -271,5 +281,6 @@ def _breakdown_table(
             value_cell(None, unit, lang),
             Cell(DASH, raw=""),
             Cell(text("not_reported", lang), badge="missing"),
+            Cell(""),
         )
     return table

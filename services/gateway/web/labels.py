@@ -45,6 +45,15 @@ REASONS: dict[str, tuple[str, str]] = {
     "off_track": ("Chậm tiến độ", "Off track"),
 }
 
+# How a value reached the platform (the observation's `source`).
+SOURCES: dict[str, tuple[str, str]] = {
+    "api": ("API", "API"),
+    "batch": ("API (lô)", "API (batch)"),
+    "upload": ("Tệp tải lên", "Uploaded file"),
+    "import": ("Nhập tập trung", "Bulk import"),
+    "demo": ("DỮ LIỆU MẪU (make demo)", "SYNTHETIC DEMO DATA (make demo)"),
+}
+
 AGGREGATIONS: dict[str, tuple[str, str]] = {
     "share_of_agencies": (
         "Tỷ lệ cơ quan đạt trên tổng số cơ quan phải báo cáo",
