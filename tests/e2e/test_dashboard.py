@@ -135,6 +135,8 @@ def test_english_switch_keeps_the_page_and_formats_numbers(
     row = page.locator("#table-goals tr", has=page.locator("a:text-is('KH2023-01')")).first
     assert "52.3%" in row.inner_text()
     assert "Goals and indicators" in page.inner_text("main")
+    # The reference indicators' English names (services/indicators/reference/indicators.yaml).
+    assert "Digital economy value added as a share of GDP" in page.inner_text("#table-goals")
     assert "lang=en" in (page.locator("a:text-is('KH2023-01')").first.get_attribute("href") or "")
     page.screenshot(path=screenshots / "overview-en.png", full_page=True)
 
@@ -236,3 +238,21 @@ def test_unknown_codes_get_a_page_not_a_500(page: Page, base_url: str) -> None:
         assert response is not None
         assert response.status == 404
         assert "Không tìm thấy" in page.inner_text("h1")
+
+
+def test_api_docs_work_offline_on_the_merged_document(
+    page: Page, base_url: str, screenshots: Path
+) -> None:
+    response = page.goto(base_url + "/docs")
+    assert response is not None
+    assert response.status == 200
+    page.wait_for_selector(".opblock-summary-path")  # the vendored Swagger UI rendered
+    paths = {
+        p.replace("\u200b", "") for p in page.locator(".opblock-summary-path").all_inner_texts()
+    }
+    merged = httpx.get(base_url + "/api/v1/openapi.json", timeout=30).json()["paths"]
+    assert len(merged) > 20
+    # Every path of the merged document (not the gateway's own three) is on the page.
+    assert paths == set(merged)
+    assert {"/api/v1/submissions", "/api/v1/rankings", "/api/v1/keys"} <= paths
+    page.screenshot(path=screenshots / "api-docs.png")
