@@ -161,6 +161,18 @@ def test_indicator_page_draws_the_series_with_its_target(
     page.screenshot(path=screenshots / f"{name}-vi.png", full_page=True)
 
 
+def test_the_value_axis_fits_a_small_series(page: Page, base_url: str) -> None:
+    # KH2023-20: e-commerce 7.5% of retail against a target of 8.5%, not a line at the bottom.
+    visit(page, base_url, "/indicators/KH2023-20?period=2023-S1")
+    page.wait_for_selector("#chart canvas")
+    bottom, top = map(float, (page.get_attribute("#chart", "data-range") or "").split())
+    assert bottom == 0
+    assert 8.5 < top < 12
+    visit(page, base_url, PAGES["indicator"])  # 52.3% against 100%: up to 100, not past it
+    page.wait_for_selector("#chart canvas")
+    assert page.get_attribute("#chart", "data-range") == "0 100"
+
+
 def test_rankings_page_keeps_ministries_and_provinces_apart(
     page: Page, base_url: str, screenshots: Path
 ) -> None:
