@@ -122,7 +122,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "name": ("Tên", "Name"),
     "scope": ("Phạm vi", "Scope"),
     "value": ("Kết quả", "Result"),
-    "target": ("Mục tiêu", "Target"),
+    # Not "Mục tiêu" alone: that is the goal's column, and a CSV's headers must be distinct.
+    "target": ("Giá trị mục tiêu", "Target"),
     "progress": ("Tiến độ", "Progress"),
     "band": ("Mức độ thực hiện", "Completion band"),
     "status": ("Khả năng hoàn thành", "Likelihood"),
