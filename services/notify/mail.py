@@ -148,6 +148,8 @@ class LetterRenderer:
             "agency": letter.agency.name_vi,
             "copied": standing_name if letter.cc else None,
             "rows": rows,
+            # The introduction names what is really owed: reports missing and reports late.
+            "counts": {kind.value: sum(i.kind is kind for i in letter.items) for kind in ItemKind},
         }
         text = self.env.get_template("letter.txt").render(context)
         html = self.env.get_template("letter.html").render(context)
