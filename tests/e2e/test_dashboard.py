@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin
@@ -268,3 +269,38 @@ def test_api_docs_work_offline_on_the_merged_document(
     assert paths == set(merged)
     assert {"/api/v1/submissions", "/api/v1/rankings", "/api/v1/keys"} <= paths
     page.screenshot(path=screenshots / "api-docs.png")
+
+
+def test_indicator_page_draws_the_province_map_offline(
+    page: Page, base_url: str, screenshots: Path
+) -> None:
+    # Đà Nẵng answers yes for 2023-S2 (a period nothing else in this module touches).
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    body = {
+        "submission_id": "map-p48",
+        "agency": "P48",
+        "period": "2023-S2",
+        "values": [{"indicator": "KH2023-01", "value": True}],
+    }
+    sent = httpx.post(f"{base_url}/api/v1/submissions", json=body, headers=headers, timeout=30)
+    assert sent.status_code == 202, sent.text
+    status_url = f"{base_url}/api/v1/submissions/{sent.json()['id']}"
+    deadline = time.monotonic() + 30
+    while httpx.get(status_url, headers=headers, timeout=30).json()["status"] != "stored":
+        assert time.monotonic() < deadline, "the submission was not stored in 30 s"
+        time.sleep(0.1)
+    visit(page, base_url, "/indicators/KH2023-01?period=2023-S2")
+    tiles = page.locator("#province-map g.tile")
+    assert tiles.count() == 63
+    assert "t-yes" in (
+        page.locator("#province-map g[data-code='P48']").get_attribute("class") or ""
+    )
+    assert page.locator("#province-map g.t-no_data").count() == 62  # every other province owes it
+    assert "Đà Nẵng: Có" in (
+        page.locator("#province-map g[data-code='P48'] title").text_content() or ""
+    )
+    legend = page.locator(".map-legend").inner_text()
+    assert "Có" in legend
+    assert "Chưa báo cáo" in legend
+    assert page.locator("#table-map tbody tr").count() == 63  # the same figures as text and CSV
+    page.locator("figure.province-map").screenshot(path=screenshots / "indicator-map-vi.png")

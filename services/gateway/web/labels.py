@@ -167,6 +167,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "on_time": ("Đúng hạn", "On time"),
     "late": ("Muộn", "Late"),
     "not_reported": ("Chưa báo cáo", "Not reported"),
+    "not_expected": ("Không phải báo cáo", "Not expected to report"),
+    "province_map": ("Bản đồ các tỉnh, thành phố", "Map of the provinces"),
+    "map_class": ("Nhóm trên bản đồ", "Map class"),
+    "map_hint": (
+        "Mỗi ô là một tỉnh, thành phố, đặt theo vị trí gần đúng của tỉnh lỵ (bản đồ lưới ô); "
+        "ô viền đứt là tỉnh đã sáp nhập, mang màu của tỉnh tiếp nhận. Số liệu ở bảng dưới.",
+        "Each square is a province, placed by the approximate position of its capital (a tile "
+        "grid map); a dashed square is a merged province, in the colour of the one it joined. "
+        "The figures are in the table below.",
+    ),
     "yes": ("Có", "Yes"),
     "no": ("Không", "No"),
     "rankings": ("Xếp hạng chuyển đổi số", "Digital transformation rankings"),
