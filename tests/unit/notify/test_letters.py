@@ -71,10 +71,10 @@ def test_reminder_names_indicators_deadlines_and_the_link() -> None:
     assert "Kính gửi:" in rendered.html
 
 
-def test_overdue_and_late_items_carry_their_figures() -> None:
-    late = ChaseItem(
+def late_item(code: str) -> ChaseItem:
+    return ChaseItem(
         "P46",
-        "KH2023-02",
+        code,
         "2023-S1",
         Stage.OVERDUE,
         ItemKind.LATE,
@@ -82,6 +82,10 @@ def test_overdue_and_late_items_carry_their_figures() -> None:
         reported_on=date(2023, 7, 20),
         days_late=5,
     )
+
+
+def test_overdue_and_late_items_carry_their_figures() -> None:
+    late = late_item("KH2023-02")
     rendered = RENDERER.render(
         letter(Stage.OVERDUE, missing("KH2023-01"), late), INDICATORS, today=date(2023, 7, 25)
     )
@@ -95,19 +99,6 @@ def test_overdue_and_late_items_carry_their_figures() -> None:
     assert intro in rendered.text
     assert intro in rendered.html
     assert "2 chỉ tiêu" not in rendered.text
-
-
-def late_item(code: str) -> ChaseItem:
-    return ChaseItem(
-        "P46",
-        code,
-        "2023-S1",
-        Stage.OVERDUE,
-        ItemKind.LATE,
-        due=DUE,
-        reported_on=date(2023, 7, 20),
-        days_late=5,
-    )
 
 
 def test_a_letter_of_late_reports_only_never_says_nothing_was_received() -> None:
