@@ -154,7 +154,7 @@ def test_indicator_page_draws_the_series_with_its_target(
         assert figure in page.inner_text("#table-series")
     assert "SK2023H1" in page.inner_text("#table-completeness")
     page.wait_for_selector("#chart canvas")  # the vendored uPlot ran
-    assert "Mục tiêu" in page.inner_text("#chart")  # the target line is in the legend
+    assert "Giá trị mục tiêu" in page.inner_text("#chart")  # the target line is in the legend
     assert "Bộ Thông tin và Truyền thông" in page.inner_text("#table-agencies")
     if name == "indicator":
         assert "86" in page.inner_text("#table-completeness")  # dx86: everyone expected
