@@ -118,14 +118,14 @@ class SummaryOut(BaseModel):
 class RankingOut(BaseModel):
     """One line of a group's ranking; `change` > 0 means the agency moved up."""
 
-    rank: int
+    rank: int | None = Field(
+        description="Competition rank (1, 2, 2, 4); null for an agency that reported nothing "
+        "the index counts: it is not ranked, and listed after every ranked agency (scoring.md §6)"
+    )
     agency: str
     name_vi: str | None
     score: float
-    reported: bool = Field(
-        description="Whether the agency reported a figure the index counts; those that did not "
-        "come after every one that did, sharing the last rank (docs/scoring.md §6)"
-    )
+    reported: bool = Field(description="Whether the agency reported a figure the index counts")
     pillar_scores: dict[str, float]
     previous_rank: int | None = None
     change: int | None = None
@@ -140,15 +140,17 @@ class RankingOut(BaseModel):
         previous_rank: int | None,
     ) -> RankingOut:
         """A stored rank with the agency's name, index and its rank in the period before."""
+        reported = index is not None and index.reported
+        rank = row.rank if reported else None
         return cls(
-            rank=row.rank,
+            rank=rank,
             agency=row.agency,
             name_vi=None if agency is None else agency.name_vi,
             score=row.score,
-            reported=index is not None and index.reported,
+            reported=reported,
             pillar_scores={} if index is None else index.pillar_scores,
             previous_rank=previous_rank,
-            change=None if previous_rank is None else previous_rank - row.rank,
+            change=None if previous_rank is None or rank is None else previous_rank - rank,
         )
 
 

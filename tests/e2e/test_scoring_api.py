@@ -379,7 +379,7 @@ async def test_rankings_share_ranks_on_ties_and_show_the_previous_rank(
         (2, "L2", 3, 1),
         (2, "L3", 4, 2),
         (4, "L4", 1, -3),
-        (5, "L5", 5, 0),
+        (None, "L5", None, None),  # never reported: unranked, now and before
     ]
     assert [r["score"] for r in ranking] == pytest.approx([1.0, 0.75, 0.75, 0.2, 0.0])
     assert [r["reported"] for r in ranking] == [True, True, True, True, False]  # L5: silent

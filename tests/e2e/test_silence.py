@@ -75,8 +75,14 @@ def test_the_one_province_that_reported_ranks_above_the_silent_ones(dx: httpx.Cl
     first, *silent = ranked
     assert (first["agency"], first["rank"], first["reported"]) == (REPORTER, 1, True)
     assert first["score"] > 0
-    # The silent ones are not tied with it at rank 1: they share the rank after it.
-    assert {(r["rank"], r["reported"], r["score"]) for r in silent} == {(2, False, 0.0)}
+    # The silent ones are not tied with it at rank 1: they are listed after it, unranked.
+    assert {(r["rank"], r["reported"], r["score"], r["change"]) for r in silent} == {
+        (None, False, 0.0, None)
+    }
+    # Where nobody reported (the ministries), nobody is first.
+    central = dx.get("/api/v1/rankings", params={"group": "central", "period": PERIOD}).json()
+    assert central
+    assert {(r["rank"], r["reported"]) for r in central} == {(None, False)}
 
     laggards = dx.get("/api/v1/laggards", params={"period": PERIOD, "lang": "en"}).json()
     order = [entry["agency"] for entry in laggards]

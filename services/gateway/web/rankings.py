@@ -66,8 +66,10 @@ def ranking_table(group: str, entries: list[Record], names: dict[str, Record], l
         rank, previous = as_int(entry.get("rank")), as_int(entry.get("previous_rank"))
         change, direction = rank_change(rank, previous, lang)
         pillar_scores = entry.get("pillar_scores") or {}
-        # The service ranks an agency that reported nothing after all that did (scoring.md §6).
+        # The service leaves an agency that reported nothing unranked, after all (scoring.md §6).
         silent = entry.get("reported") is False
+        if silent:
+            change, direction = DASH, "same"
         table.add(
             Cell(str(rank) if rank is not None else DASH, numeric=True),
             text_cell(code, href=f"/agencies/{code}"),

@@ -154,7 +154,8 @@ def rank_scores(scores: Iterable[AgencyScore], *, pillar: str | None = None) -> 
     """Competition ranking by index, or by one pillar among the agencies scored on it.
 
     Agencies that reported nothing the index counts come after every agency that reported,
-    sharing the rank after the last one (docs/scoring.md §6): silence never ranks above a figure.
+    in the place after the last one (docs/scoring.md §6): silence never ranks above a figure.
+    The API shows them unranked (AgencyScore.reported tells them apart).
     """
     ranked = [s for s in scores if pillar is None or pillar in s.pillar_scores]
 

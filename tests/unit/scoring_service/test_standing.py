@@ -103,6 +103,7 @@ def test_agencies_that_reported_nothing_rank_after_every_one_that_reported() -> 
             (3, "P01"),
             (3, "P02"),
         ]
+    # Stored in that order, the API showing the silent ones unranked.
     only_silent = rank_scores(scores[:2])
     assert [(r.rank, r.agency, r.score) for r in only_silent] == [(1, "P01", 0.0), (1, "P02", 0.0)]
 
