@@ -83,6 +83,7 @@ class ProvinceMap:
     legend: list[LegendEntry]
     width: int
     height: int
+    size: int = SIZE
 
 
 def _successors(agencies: list[Record], day: date) -> dict[str, str]:
@@ -128,7 +129,7 @@ def province_map(
     names = {str(a.get("code")): a for a in agencies}
     values = {c: (reported.get(c) or {}).get("value") for c in expected}
     numbers = [v for v in map(as_number, values.values()) if v is not None]
-    boolean = any(isinstance((reported.get(c) or {}).get("value"), bool) for c in expected)
+    boolean = any(isinstance(value, bool) for value in values.values())
     top, steps = _scale(numbers, target_value(target), lang)
     legend = (
         [LegendEntry("t-yes", text("yes", lang)), LegendEntry("t-no", text("no", lang))]
@@ -143,13 +144,13 @@ def province_map(
     def css_of(code: str) -> str:
         if code not in expected:
             return "t-none"
-        value = (reported.get(code) or {}).get("value")
+        value = values[code]
         if isinstance(value, bool):
             return "t-yes" if value else "t-no"
         shown = as_number(value)
         if shown is None:
             return "t-no_data"
-        return f"t-q{min(STEPS, int(shown / top * STEPS) + 1)}"
+        return f"t-q{min(STEPS, max(1, int(shown / top * STEPS) + 1))}"
 
     table = Table(
         id="map",
