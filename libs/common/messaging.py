@@ -35,7 +35,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.bus.base import BatchHandler, BusUnavailable, EventBus, PermanentEventError
+from libs.common.bus.base import (
+    BatchHandler,
+    BusUnavailable,
+    EventBus,
+    PermanentEventError,
+    transient,
+)
 from libs.common.db import Database, aware, dialect_insert
 from libs.common.events import Envelope, EventPayload, utcnow
 from libs.common.lease import LeaderLease
@@ -275,7 +281,13 @@ class Inbox:
 
 
 def dispatch(effects: Mapping[str, Effect]) -> Effect:
-    """One effect per event type: other types are ignored, unreadable payloads parked."""
+    """One effect per event type: other types are ignored, unusable events parked.
+
+    An effect failing for a reason of the event's own (a payload that does not validate, a
+    value the consumer cannot read or the store cannot keep) raises ``PermanentEventError``
+    naming the event type, so the bus dead-letters that event at once; connectivity errors
+    pass through unchanged and are retried (see ``libs.common.bus.base.transient``).
+    """
 
     async def apply(session: AsyncSession, envelope: Envelope) -> None:
         effect = effects.get(envelope.type)
@@ -283,9 +295,11 @@ def dispatch(effects: Mapping[str, Effect]) -> Effect:
             return
         try:
             await effect(session, envelope)
-        except ValueError as error:
-            # A malformed payload (pydantic's ValidationError is a ValueError) or a value the
-            # consumer cannot read: no retry can fix it.
-            raise PermanentEventError(f"unusable {envelope.type}: {error}") from error
+        except Exception as error:
+            if transient(error):
+                raise
+            raise PermanentEventError(
+                f"unusable {envelope.type}: {type(error).__name__}: {error}"
+            ) from error
 
     return apply

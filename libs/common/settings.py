@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = 0.5
     outbox_batch_size: int = 500
     max_body_bytes: int = Field(25 * 1024 * 1024, description="Largest request body accepted")
+    max_problems: int = Field(
+        100, ge=1, description="Problems listed in one error response (the total is counted)"
+    )
     log_level: str = "INFO"
     log_json: bool = True
     service_timeout_seconds: float = 30.0
