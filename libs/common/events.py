@@ -8,6 +8,8 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from libs.common.text import LineText, NoteText
+
 SUBMISSIONS_TOPIC = "dx.submissions.v1"
 OBSERVATIONS_TOPIC = "dx.observations.v1"
 SCORES_TOPIC = "dx.scores.v1"
@@ -85,9 +87,12 @@ class EventPayload(BaseModel):
 
 
 class SubmittedValue(BaseModel):
-    indicator: str
+    """One value of a submission; its text is text the stores can keep (else the event is
+    refused as a whole, and dead-lettered)."""
+
+    indicator: LineText
     value: bool | float | None
-    note: str | None = None
+    note: NoteText | None = None
 
 
 class SubmissionAccepted(EventPayload):
@@ -97,8 +102,8 @@ class SubmissionAccepted(EventPayload):
     topic: ClassVar[str] = SUBMISSIONS_TOPIC
 
     submission: str = Field(description="Platform id of the submission")
-    agency: str
-    period: str
+    agency: LineText
+    period: LineText
     values: list[SubmittedValue]
     received_at: datetime
     late: bool = False

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect, Request
@@ -20,7 +21,15 @@ from libs.common.auth import (
     request_target,
     verify_signature,
 )
-from libs.common.errors import ClientGone, PayloadTooLarge, ProblemError, problem_response
+from libs.common.errors import (
+    ClientGone,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    ProblemError,
+    ProblemItem,
+    problem_response,
+)
 from libs.common.logs import request_id_var
 from libs.common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from libs.common.settings import Settings
@@ -28,6 +37,32 @@ from libs.common.settings import Settings
 log = logging.getLogger("dx.access")
 
 _QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def nul_refusal(scope: Scope) -> ProblemError | None:
+    """A 404 for a NUL in the path, a 422 naming the parameter for one in the query; else None.
+
+    PostgreSQL refuses NUL in text, so a NUL reaching a query would be a 500 in the cluster
+    (and a silent non-match on SQLite): no resource is named with one, no filter matches one.
+    The check is two substring searches on every request; the query is parsed only when one hits.
+    """
+    if "\x00" in scope["path"]:
+        return NotFound("No resource has a NUL character in its path")
+    query: bytes = scope.get("query_string", b"")
+    if b"%00" not in query and b"\x00" not in query:
+        return None
+    names = [
+        name
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        if "\x00" in name or "\x00" in value
+    ]
+    return InvalidInput(
+        "A query parameter holds a NUL character",
+        errors=[
+            ProblemItem(loc=["query", name.replace("\x00", "\\x00")], msg="NUL is not allowed")
+            for name in names
+        ],
+    )
 
 
 class RequestContextMiddleware:
@@ -59,7 +94,12 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            refusal = nul_refusal(scope)
+            if refusal is None:
+                await self.app(scope, receive, send_with_id)
+            else:
+                response = problem_response(refusal.to_problem(scope["path"].replace("\x00", "")))
+                await response(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 #: The most values a submission may ever carry, whatever ``DX_INGEST_MAX_VALUES`` says: the
 #: request schema stops reading a body's values there (past it, without validating them).
 MAX_VALUES_CEILING = 10_000

@@ -166,9 +166,9 @@ class EventBus(ABC):
                     now = time.monotonic()
                     first_failure = now if first_failure is None else first_failure
                     retrying.set(now - first_failure)
-                    EVENTS_CONSUMED.labels(
-                        subscription.service, subscription.topic, "failed"
-                    ).inc(len(batch))
+                    EVENTS_CONSUMED.labels(subscription.service, subscription.topic, "failed").inc(
+                        len(batch)
+                    )
                     log.warning(
                         "%d event(s) of %s (first %s) failed for now (%s); retrying in %.2fs",
                         len(batch),

@@ -53,7 +53,9 @@ TRANSIENT: dict[str, BaseException] = {
     "socket timeout": TimeoutError(),
     "database unreachable": DatabaseUnavailable("cannot connect"),
     "pool exhausted": PoolTimeout("QueuePool limit reached"),
-    "connection lost mid-statement": DBAPIError("COMMIT", {}, Exception(), connection_invalidated=True),
+    "connection lost mid-statement": DBAPIError(
+        "COMMIT", {}, Exception(), connection_invalidated=True
+    ),
     "sqlite locked": OperationalError("INSERT", {}, Exception("database is locked")),
     "interface error": InterfaceError("SELECT", {}, Exception("connection is closed")),
     "admin shutdown": pg_error("57P01"),
@@ -140,7 +142,8 @@ async def test_a_poison_event_is_dead_lettered_at_once_and_the_rest_stored(
     assert sample(
         "dx_events_consumed_total", service="unit", topic=topic, outcome="dead_lettered"
     ) == pytest.approx(1)
-    assert str(events[3].event_id) in caplog.text and "dead-lettering" in caplog.text
+    assert str(events[3].event_id) in caplog.text
+    assert "dead-lettering" in caplog.text
 
 
 async def test_an_outage_is_retried_while_it_lasts_and_the_stall_shows() -> None:
@@ -175,7 +178,7 @@ async def test_dispatch_names_the_event_type_and_lets_outages_through() -> None:
     async def unreachable(_session: object, _envelope: Envelope) -> None:
         raise DatabaseUnavailable("cannot connect")
 
-    effect = dispatch({"bad": unreadable, "away": unreachable})  # type: ignore[dict-item]
+    effect = dispatch({"bad": unreadable, "away": unreachable})
     bad = Envelope(type="bad", producer="unit", key="k", payload={})
     with pytest.raises(PermanentEventError, match="unusable bad: ValidationError"):
         await effect(None, bad)  # type: ignore[arg-type]
