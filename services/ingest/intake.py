@@ -86,7 +86,7 @@ async def store(
             source=source,
         )
         if await repository.add_submission(session, row):
-            await outbox.add(session, (_event(row, draft), draft.agency))
+            await outbox.add(session, (accepted_event(row, draft), draft.agency))
             return Stored(row, duplicate=False)
         # A concurrent repeat committed the same (agency, id) first: answer as a repeat.
         existing = await repository.find_submission(
@@ -115,7 +115,8 @@ def receipt(stored: Stored) -> Receipt:
     )
 
 
-def _event(row: Submission, draft: Draft) -> SubmissionAccepted:
+def accepted_event(row: Submission, draft: Draft) -> SubmissionAccepted:
+    """The event announcing a kept submission (the same whenever it is built again)."""
     return SubmissionAccepted(
         submission=row.id,
         agency=row.agency,

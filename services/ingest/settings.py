@@ -40,3 +40,15 @@ class IngestSettings(BaseSettings):
     import_chunk: int = Field(
         200, ge=1, description="Submissions per transaction of a non-atomic upload or import"
     )
+    reconcile_after_seconds: float = Field(
+        900.0,
+        gt=0,
+        description="A submission still without a verdict this long after arrival is announced "
+        "again (its event or verdict was lost)",
+    )
+    reconcile_interval_seconds: float = Field(
+        30.0, gt=0, description="How often the leader looks for such submissions"
+    )
+    reconcile_batch_size: int = Field(
+        500, ge=1, description="Submissions announced again per pass at most"
+    )
