@@ -79,6 +79,7 @@ SHARED_METRICS = frozenset(
         "dx_outbox_oldest_age_seconds",
         "dx_outbox_publish_failures_total",
         "dx_consumer_lag",
+        "dx_consumer_retrying_seconds",
         "dx_service_up",
     }
 )
@@ -86,6 +87,8 @@ SHARED_METRICS = frozenset(
 SERVICE_METRICS = {
     "dx_ingest_submissions_total": "counter",
     "dx_ingest_accept_to_stored_seconds": "histogram",
+    "dx_ingest_unsettled_oldest_age_seconds": "gauge",
+    "dx_ingest_reconciled_total": "counter",
     "dx_notify_emails_sent_total": "counter",
     "dx_notify_emails_failed_total": "counter",
     "dx_notify_emails_retried_total": "counter",
