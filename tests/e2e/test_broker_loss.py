@@ -78,10 +78,11 @@ async def gateway(lossy: tuple[Cluster, ExitStack]) -> AsyncIterator[httpx.Async
 
 
 async def metric(url: str, name: str) -> float:
+    """A sample of the service's /metrics, by its name with labels as exposed (0 if absent)."""
     async with httpx.AsyncClient(timeout=10) as client:
         text = (await client.get(f"{url}/metrics")).text
     for line in text.splitlines():
-        if line.startswith(f"{name} ") or line.startswith(f"{name}{{"):
+        if line.startswith(f"{name} "):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
 

@@ -10,7 +10,7 @@ submission showed the backlog. (tests/e2e/test_broker_loss.py restarts a real br
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -29,10 +29,9 @@ LOST = [f"P{n:02d}" for n in (1, 2, 4, 6, 8, 10, 11, 12)]
 
 
 @pytest.fixture(autouse=True)
-def quick_reconciliation(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def quick_reconciliation(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DX_INGEST_RECONCILE_AFTER_SECONDS", str(RECONCILE_AFTER))
     monkeypatch.setenv("DX_INGEST_RECONCILE_INTERVAL_SECONDS", "0.2")
-    yield
 
 
 class Losses:
@@ -102,9 +101,7 @@ async def test_lost_events_are_settled_once_within_the_reconciliation_age(
             dx, agency=LOST[0], period="2023-S1", values=[{"indicator": INDICATOR, "value": False}]
         )
         await wait_stored(dx, correction["id"])
-    await asyncio.gather(
-        *(wait_stored(dx, r["id"], within=RECONCILE_AFTER + 10) for r in receipts)
-    )
+    await asyncio.gather(*(wait_stored(dx, r["id"], within=RECONCILE_AFTER + 10) for r in receipts))
     for n, code in enumerate(LOST):
         stored = [(o["revision"], o["value"]) for o in await revisions(dx, code, "2023-S1")]
         if code == LOST[0] and lose == "submissions":
