@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from libs.common.auth import (
     PRINCIPAL_STATE,
+    NonceWindow,
     REQUEST_ID_HEADER,
     request_target,
     verify_signature,
@@ -180,6 +181,7 @@ class GatewaySignatureMiddleware:
         self.app = app
         self.settings = settings
         self.prefix = prefix
+        self.nonces = NonceWindow()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
@@ -200,6 +202,7 @@ class GatewaySignatureMiddleware:
                 target=request_target(request),
                 headers=request.headers,
                 body=read,
+                nonces=self.nonces,
             )
         except ProblemError as error:
             response = problem_response(error.to_problem(request.url.path), error.headers)

@@ -120,6 +120,17 @@ async def test_services_refuse_calls_the_gateway_did_not_sign(client: httpx.Asyn
         )
         tampered["x-dx-principal"] = "admin;;r"
         assert (await direct.get("/api/v1/agencies", headers=tampered)).status_code == 401
+        signed = sign_request(
+            "test-internal-secret",
+            method="GET",
+            target="/api/v1/agencies",
+            principal=Principal(Role.READER, "r"),
+            body=b"",
+        )
+        assert (await direct.get("/api/v1/agencies", headers=signed)).status_code == 200
+        replayed = await direct.get("/api/v1/agencies", headers=signed)
+        assert replayed.status_code == 401
+        assert "replay" in replayed.json()["detail"]
         assert (await direct.get("/api/v1/no-such-thing")).status_code == 401
         for public in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
             assert (await direct.get(public)).status_code == 200, public
