@@ -17,8 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from libs.common.auth import (
     PRINCIPAL_STATE,
-    NonceWindow,
     REQUEST_ID_HEADER,
+    NonceWindow,
     request_target,
     verify_signature,
 )
