@@ -67,6 +67,14 @@ class Settings(BaseSettings):
         description="HMAC key the gateway signs service calls with",
     )
     rate_limit_per_minute: int = Field(1200, description="Default per-key request budget; 0 = off")
+    rate_limit_shared: bool | None = Field(
+        None,
+        description="Count budgets in the gateway's database, shared by every gateway; default: "
+        "when the gateway fronts services over HTTP on PostgreSQL (the cluster)",
+    )
+    unknown_key_limit_per_minute: int = Field(
+        60, ge=0, description="Key lookups one client address may cause a minute; 0 = off"
+    )
     outbox_poll_seconds: float = 0.5
     outbox_batch_size: int = 500
     max_body_bytes: int = Field(25 * 1024 * 1024, description="Largest request body accepted")

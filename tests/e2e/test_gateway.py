@@ -58,6 +58,16 @@ async def test_issued_keys_authenticate_until_revoked(client: httpx.AsyncClient)
     assert (await client.get("/api/v1/keys", headers=as_reader)).status_code == 401
 
 
+async def test_the_bootstrap_token_is_revoked_for_good(client: httpx.AsyncClient) -> None:
+    admin = {"Authorization": f"Bearer {await issue(client, role='admin')}"}
+    assert (await client.delete("/api/v1/keys/bootstrap")).status_code == 204
+    refused = await client.get("/api/v1/keys")
+    assert refused.status_code == 401
+    assert "revoked" in refused.json()["detail"]
+    listed = (await client.get("/api/v1/keys", headers=admin)).json()
+    assert {(k["key_id"], k["revoked"]) for k in listed} >= {("bootstrap", True)}
+
+
 async def test_readers_cannot_write(client: httpx.AsyncClient) -> None:
     key = await issue(client, role="reader")
     before = forwarded_to_services()
