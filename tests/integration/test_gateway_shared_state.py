@@ -65,7 +65,7 @@ def request(token: str, client: str = "10.0.0.1") -> Request:
 
 
 async def issue(gateway: Gateway, **limits: int) -> keys.IssuedKey:
-    body = keys.KeyRequest(role="reader", label="shared state", **limits)  # type: ignore[arg-type]
+    body = keys.KeyRequest(role="reader", label="shared state", **limits)
     async with gateway.db.transaction() as session:
         return await keys.create_key(session, body)
 
