@@ -38,6 +38,23 @@ from libs.common.settings import Settings
 log = logging.getLogger("dx.access")
 
 _QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+#: What every non-HTML answer (JSON, CSV, metrics) may do in a browser: nothing. The dashboard's
+#: pages send their own policy; the interactive API docs (``/docs``) load their scripts.
+DATA_CSP = b"default-src 'none'; frame-ancestors 'none'"
+
+
+def security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The headers every response gets unless it has them: ``nosniff``, and for anything but a
+    page, a policy that lets a browser run nothing from it."""
+    names = {name.lower(): value for name, value in headers}
+    extra = []
+    if b"x-content-type-options" not in names:
+        extra.append((b"x-content-type-options", b"nosniff"))
+    if b"content-security-policy" not in names and not names.get(b"content-type", b"").startswith(
+        b"text/html"
+    ):
+        extra.append((b"content-security-policy", DATA_CSP))
+    return extra
 
 
 def nul_refusal(scope: Scope) -> ProblemError | None:
@@ -87,9 +104,10 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", [])
+                headers = list(message.get("headers", []))
                 message["headers"] = [
-                    *message["headers"],
+                    *headers,
+                    *security_headers(headers),
                     (REQUEST_ID_HEADER.encode(), request_id.encode()),
                 ]
             await send(message)

@@ -4,8 +4,8 @@ Rules (each problem is a ``Finding``; every problem of a submission is reported 
 
 - the agency must be known, and exist on the period's last day (an absorbed province is told
   its successor);
-- the period must be one of the forms of ``libs.common.periods`` and, unless the policy allows
-  it, over (a figure for a period still running is provisional);
+- the period must be one of the forms of ``libs.common.periods``, not before
+  ``FIRST_REPORTING_YEAR`` and, unless the policy allows it, over (a figure for a period still running is provisional);
 - each indicator must be known and appear once; its value must have the indicator's type:
   ``boolean_per_agency`` takes true/false, ``percent`` and ``number`` take a finite number (a
   boolean is not a number here) and a percent lies in 0..100;
@@ -32,6 +32,10 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from libs.common.events import ReporterSpan
 from libs.common.periods import PERIOD_KINDS, ReportingPeriod, parse_period
 from libs.common.text import forbidden_in_line, forbidden_in_note
+
+#: No figure of the national programme is older (the first plans date from 2020): an earlier
+#: period is a typing error (``1023`` for ``2023``), never a report.
+FIRST_REPORTING_YEAR = 2000
 
 #: Periods end, and reports fall due, at midnight in Vietnam (UTC+7 all year, no daylight saving).
 VIETNAM = timezone(timedelta(hours=7), "ICT")
@@ -175,6 +179,10 @@ def _period(text: str, rules: Rules, findings: list[Finding]) -> ReportingPeriod
         period = parse_period(text)
     except (ValueError, TypeError) as error:
         findings.append(Finding("malformed_period", "period", str(error)))
+        return None
+    if period.year < FIRST_REPORTING_YEAR:
+        message = f"period {period} is before {FIRST_REPORTING_YEAR}: no report is that old"
+        findings.append(Finding("period_too_early", "period", message))
         return None
     if not rules.accept_open_periods and not period.has_ended(rules.today):
         message = f"period {period} ends on {period.end.isoformat()}; report it after it ended"

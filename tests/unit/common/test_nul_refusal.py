@@ -1,4 +1,4 @@
-"""A NUL in a path or query value is a problem document, before any database sees it."""
+"""Every answer: a NUL in a path or query value is a problem document, and security headers."""
 
 from __future__ import annotations
 
@@ -50,3 +50,10 @@ async def test_other_requests_pass(app: FastAPI) -> None:
     response = await get(app, "/things/1?agency=P%2001")
     assert response.status_code == 200
     assert response.json() == {"id": "1", "agency": "P 01"}
+
+
+async def test_every_answer_says_nosniff_and_data_runs_nothing(app: FastAPI) -> None:
+    for target in ("/things/1", "/things/a%00b", "/nowhere"):
+        response = await get(app, target)
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["content-security-policy"].startswith("default-src 'none'")

@@ -204,3 +204,10 @@ def test_a_note_may_hold_tabs_and_line_breaks() -> None:
     note = "Theo công văn số 12:\r\n\t- đã triển khai\n- đang làm"
     submission = Draft("P01", "2023-S1", [DraftValue("B", True, note=note)])
     assert validate(submission, CATALOGUE, RULES) == []
+
+
+@pytest.mark.parametrize("period", ["1000", "1023-S1", "1999-12"])
+def test_a_period_before_the_programme_is_refused(period: str) -> None:
+    assert kinds(validate(draft(("B", True), period=period), CATALOGUE, RULES)) == [
+        ("period_too_early", ["period"])
+    ]
