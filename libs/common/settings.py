@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = 0.5
     outbox_batch_size: int = 500
     max_body_bytes: int = Field(25 * 1024 * 1024, description="Largest request body accepted")
+    min_free_disk_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=0,
+        description="Below this free space on the disk of the data directory, /readyz says 503",
+    )
     max_problems: int = Field(
         100, ge=1, description="Problems listed in one error response (the total is counted)"
     )

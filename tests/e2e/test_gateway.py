@@ -207,3 +207,16 @@ async def test_operations_endpoints(client: httpx.AsyncClient) -> None:
     assert ready.status_code == 200, ready.text
     metrics = await client.get("/metrics")
     assert "dx_http_requests_total" in metrics.text
+
+
+async def test_not_ready_on_a_full_disk(client: httpx.AsyncClient) -> None:
+    settings = client.app.state.services["ingest"].state.runtime.settings  # type: ignore[attr-defined]
+    free = settings.min_free_disk_bytes
+    settings.min_free_disk_bytes = 2**62  # more than any disk has free: the disk is "full"
+    try:
+        ready = await client.get("/readyz")
+    finally:
+        settings.min_free_disk_bytes = free
+    assert ready.status_code == 503
+    assert "bytes free on the disk" in ready.json()["checks"]["ingest"]
+    assert (await client.get("/readyz")).status_code == 200
