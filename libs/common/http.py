@@ -63,6 +63,7 @@ def nul_refusal(scope: Scope) -> ProblemError | None:
     PostgreSQL refuses NUL in text, so a NUL reaching a query would be a 500 in the cluster
     (and a silent non-match on SQLite): no resource is named with one, no filter matches one.
     The check is two substring searches on every request; the query is parsed only when one hits.
+    Services make it once the gateway's signature is verified (an unsigned call is a 401 first).
     """
     if "\x00" in scope["path"]:
         return NotFound("No resource has a NUL character in its path")
@@ -113,12 +114,7 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            refusal = nul_refusal(scope)
-            if refusal is None:
-                await self.app(scope, receive, send_with_id)
-            else:
-                response = problem_response(refusal.to_problem(scope["path"].replace("\x00", "")))
-                await response(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
@@ -224,6 +220,11 @@ class GatewaySignatureMiddleware:
             )
         except ProblemError as error:
             response = problem_response(error.to_problem(request.url.path), error.headers)
+            await response(scope, receive, send)
+            return
+        refusal = nul_refusal(scope)
+        if refusal is not None:
+            response = problem_response(refusal.to_problem(scope["path"].replace("\x00", "")))
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})[PRINCIPAL_STATE] = principal

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from pathlib import Path
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request

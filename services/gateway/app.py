@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -14,9 +15,12 @@ from libs.common.auth import Principal, Role, require_admin
 from libs.common.db import Database
 from libs.common.errors import (
     Forbidden,
+    InvalidInput,
     NotFound,
     PayloadTooLarge,
+    ProblemItem,
     RateLimited,
+    ServiceUnavailable,
     Unauthorized,
     install_problem_handlers,
     problem_responses,
@@ -28,6 +32,7 @@ from services.gateway import keys
 from services.gateway.openapi import merged_openapi
 from services.gateway.ratelimit import RateLimiter, SharedRateLimiter
 from services.gateway.routing import Upstreams
+from services.gateway.web.data import ServiceReader
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -103,6 +108,22 @@ async def admitted_admin(principal: AdmittedDep) -> Principal:
     return principal
 
 
+async def known_agency(gateway: Gateway, code: str) -> None:
+    """422 unless the catalogue (indicators) knows agency ``code``; 503 while it is away."""
+    reader = ServiceReader(gateway.upstreams)
+    found = await reader.record(f"/api/v1/agencies/{quote(code, safe='')}")
+    if found is not None:
+        return
+    if reader.unavailable:
+        raise ServiceUnavailable(
+            "The catalogue cannot be read now; retry later", headers={"Retry-After": "5"}
+        )
+    raise InvalidInput(
+        f"unknown agency {code!r}",
+        errors=[ProblemItem(loc=["agency"], msg=f"the catalogue has no agency {code!r}")],
+    )
+
+
 def keys_router(max_body_bytes: int) -> APIRouter:
     router = APIRouter(
         prefix="/api/v1/keys",
@@ -116,10 +137,15 @@ def keys_router(max_body_bytes: int) -> APIRouter:
         "",
         status_code=201,
         response_model=keys.IssuedKey,
-        responses=problem_responses(PayloadTooLarge),
+        responses=problem_responses(PayloadTooLarge, InvalidInput, ServiceUnavailable),
     )
     async def create_key(body: keys.KeyRequest, gateway: GatewayDep) -> keys.IssuedKey:
-        """Issue an API key (admin); the key is in this response only."""
+        """Issue an API key (admin); the key is in this response only.
+
+        An agency key is bound to an agency the catalogue knows (422 otherwise).
+        """
+        if body.agency is not None:
+            await known_agency(gateway, body.agency)
         async with gateway.db.transaction() as session:
             return await keys.create_key(session, body)
 

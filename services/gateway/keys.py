@@ -115,6 +115,8 @@ async def revoke_key(session: AsyncSession, key_id: str) -> None:
     ``bootstrap`` revokes the bootstrap admin token (``DX_BOOTSTRAP_ADMIN_TOKEN``) for good,
     whatever the setting says from then on.
     """
+    if not key_id.isalnum():  # ids are hex; a NUL would not even reach PostgreSQL
+        raise NotFound(f"No active key {key_id!r}")
     if key_id == BOOTSTRAP_KEY_ID:
         now = utcnow()
         row = {

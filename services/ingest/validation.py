@@ -5,7 +5,8 @@ Rules (each problem is a ``Finding``; every problem of a submission is reported 
 - the agency must be known, and exist on the period's last day (an absorbed province is told
   its successor);
 - the period must be one of the forms of ``libs.common.periods``, not before
-  ``FIRST_REPORTING_YEAR`` and, unless the policy allows it, over (a figure for a period still running is provisional);
+  ``FIRST_REPORTING_YEAR`` and, unless the policy allows it, over (a figure for a period still
+  running is provisional);
 - each indicator must be known and appear once; its value must have the indicator's type:
   ``boolean_per_agency`` takes true/false, ``percent`` and ``number`` take a finite number (a
   boolean is not a number here) and a percent lies in 0..100;

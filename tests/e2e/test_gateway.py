@@ -220,3 +220,12 @@ async def test_not_ready_on_a_full_disk(client: httpx.AsyncClient) -> None:
     assert ready.status_code == 503
     assert "bytes free on the disk" in ready.json()["checks"]["ingest"]
     assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_no_key_for_an_agency_the_catalogue_does_not_know(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/keys", json={"role": "agency", "agency": "P999", "label": "typo"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == ["agency"]
+    assert await issue(client, role="agency", agency="P01")

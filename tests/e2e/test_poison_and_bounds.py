@@ -14,6 +14,7 @@ import io
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,7 +28,8 @@ pytestmark = pytest.mark.e2e
 
 INDICATOR = "KH2023-01"  # boolean per agency, half-yearly, every province reports it
 AGENCIES = Path(__file__).parents[2] / "services/indicators/reference/agencies.csv"
-OTHERS_WITHIN_SECONDS = 20.0
+#: From the first of the hundred submissions to the last one stored (about 5 s unloaded).
+OTHERS_WITHIN_SECONDS = 30.0
 
 
 def provinces() -> list[str]:
@@ -38,14 +40,25 @@ def provinces() -> list[str]:
 async def hundred_from_other_agencies_are_stored(dx: httpx.AsyncClient) -> None:
     codes = provinces()[1:51]
     started = time.monotonic()
-    receipts = [
-        await submit(dx, agency=code, period=period, values=[{"indicator": INDICATOR, "value": n}])
-        for n, period in ((True, "2024-S1"), (False, "2024-S2"))
-        for code in codes
-    ]
+    slots = asyncio.Semaphore(10)  # ten agencies at a time, as clients would
+
+    async def one(code: str, period: str, value: bool) -> dict[str, Any]:
+        async with slots:
+            values = [{"indicator": INDICATOR, "value": value}]
+            return await submit(dx, agency=code, period=period, values=values)
+
+    receipts = await asyncio.gather(
+        *(
+            one(code, period, value)
+            for value, period in ((True, "2024-S1"), (False, "2024-S2"))
+            for code in codes
+        )
+    )
     assert len(receipts) == 100
-    remaining = OTHERS_WITHIN_SECONDS - (time.monotonic() - started)
-    await asyncio.gather(*(wait_stored(dx, r["id"], within=remaining) for r in receipts))
+    for receipt in receipts:  # one poller: a hundred would spend the key's request budget
+        await wait_stored(
+            dx, receipt["id"], within=started + OTHERS_WITHIN_SECONDS - time.monotonic()
+        )
 
 
 def bus_of(dx: httpx.AsyncClient) -> InProcessBus:
@@ -181,7 +194,7 @@ async def test_a_formula_in_a_note_reads_as_text_in_the_csv(dx: httpx.AsyncClien
         ("/api/v1/assessments?period=2023%00", 422),
         ("/api/v1/submissions/abc%00", 404),
         ("/api/v1/indicators/KH2023-01%00", 404),
-        ("/indicators/KH2023-01%00", 404),
+        ("/api/v1/keys/abc%00", 404),
     ],
 )
 async def test_a_nul_in_a_query_or_path_is_a_problem(
@@ -190,3 +203,7 @@ async def test_a_nul_in_a_query_or_path_is_a_problem(
     response = await dx.get(target)
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == PROBLEM
+
+
+async def test_a_nul_in_a_dashboard_path_is_not_found(dx: httpx.AsyncClient) -> None:
+    assert (await dx.get("/indicators/KH2023-01%00")).status_code == 404
