@@ -23,7 +23,7 @@ from tests.support.ingest import runtime_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fault]
 
-RECONCILE_AFTER = 2.0
+RECONCILE_AFTER = 5.0  # long enough for the correction to come first
 INDICATOR = "KH2023-01"
 LOST = [f"P{n:02d}" for n in (1, 2, 4, 6, 8, 10, 11, 12)]
 
