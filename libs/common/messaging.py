@@ -35,7 +35,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.bus.base import BatchHandler, BusUnavailable, EventBus, PermanentEventError
+from libs.common.bus.base import (
+    BatchHandler,
+    BusUnavailable,
+    EventBus,
+    PermanentEventError,
+    transient,
+)
 from libs.common.db import Database, aware, dialect_insert
 from libs.common.events import Envelope, EventPayload, utcnow
 from libs.common.lease import LeaderLease
@@ -275,6 +281,25 @@ class Inbox:
         return handle
 
 
+def guarded(effect: BatchEffect) -> BatchEffect:
+    """A batch effect whose failures are judged as ``dispatch`` judges an event's: one not
+    ``transient`` is the batch's own fault, and the bus then retries the batch event by event,
+    dead-lettering only the event that fails alone."""
+
+    async def apply(session: AsyncSession, batch: Sequence[Envelope]) -> None:
+        try:
+            await effect(session, batch)
+        except Exception as error:
+            if transient(error):
+                raise
+            kinds = ", ".join(sorted({envelope.type for envelope in batch}))
+            raise PermanentEventError(
+                f"unusable {kinds}: {type(error).__name__}: {error}"
+            ) from error
+
+    return apply
+
+
 def each(effect: Effect, finish: Finish | None = None) -> BatchEffect:
     """A batch effect applying ``effect`` event by event, then ``finish`` once for the batch.
 
@@ -292,7 +317,13 @@ def each(effect: Effect, finish: Finish | None = None) -> BatchEffect:
 
 
 def dispatch(effects: Mapping[str, Effect]) -> Effect:
-    """One effect per event type: other types are ignored, unreadable payloads parked."""
+    """One effect per event type: other types are ignored, unusable events parked.
+
+    An effect failing for a reason of the event's own (a payload that does not validate, a
+    value the consumer cannot read or the store cannot keep) raises ``PermanentEventError``
+    naming the event type, so the bus dead-letters that event at once; connectivity errors
+    pass through unchanged and are retried (see ``libs.common.bus.base.transient``).
+    """
 
     async def apply(session: AsyncSession, envelope: Envelope) -> None:
         effect = effects.get(envelope.type)
@@ -300,9 +331,11 @@ def dispatch(effects: Mapping[str, Effect]) -> Effect:
             return
         try:
             await effect(session, envelope)
-        except ValueError as error:
-            # A malformed payload (pydantic's ValidationError is a ValueError) or a value the
-            # consumer cannot read: no retry can fix it.
-            raise PermanentEventError(f"unusable {envelope.type}: {error}") from error
+        except Exception as error:
+            if transient(error):
+                raise
+            raise PermanentEventError(
+                f"unusable {envelope.type}: {type(error).__name__}: {error}"
+            ) from error
 
     return apply

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -25,6 +27,7 @@ from libs.common.messaging import (
     Outbox,
     OutboxRelay,
     each,
+    guarded,
 )
 from libs.common.metrics import BUILD_INFO, metrics_router
 from libs.common.settings import Settings
@@ -74,7 +77,7 @@ class ServiceRuntime:
             service=self.name,
             topic=topic,
             group=f"dx-{self.name}",
-            handler=self.inbox.handler(self.db, topic, effect),
+            handler=self.inbox.handler(self.db, topic, guarded(effect)),
         )
 
     def on_start(self, hook: Hook) -> None:
@@ -109,7 +112,25 @@ class ServiceRuntime:
                 checks[dependency] = "ok"
             except Exception as error:
                 checks[dependency] = f"{type(error).__name__}: {error}"
+        checks["disk"] = self.check_disk()
         return checks
+
+    def check_disk(self) -> str:
+        """``ok`` unless the disk of the service's files (SQLite, mail) is nearly full.
+
+        A full disk fails every write (SQLite's, the mail spool's): not ready, so that traffic
+        goes elsewhere and the operator is told, rather than accepting and failing.
+        """
+        folders = {self.settings.data_dir}
+        if self.db.dialect == "sqlite" and self.db.url.database:
+            folders.add(Path(self.db.url.database).parent)
+        for folder in sorted(folders):
+            if not folder.exists():
+                continue
+            free = shutil.disk_usage(folder).free
+            if free < self.settings.min_free_disk_bytes:
+                return f"only {free} bytes free on the disk of {folder}"
+        return "ok"
 
 
 async def runtime_of(request: Request) -> ServiceRuntime:

@@ -10,7 +10,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, and_, func, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.db import key_chunks
+from libs.common.db import aware, key_chunks
 from libs.common.events import utcnow
 from services.indicators.domain.catalogue import Agency, Indicator, Pillar, Program
 from services.indicators.domain.populations import Population
@@ -107,11 +107,13 @@ async def upsert_indicator(session: AsyncSession, indicator: Indicator) -> None:
 
 @dataclass(frozen=True)
 class Revision:
-    """The newest revision of an agency's value: its number, the value and the note it holds."""
+    """The newest revision of an agency's value: its number, the value and the note it holds,
+    and when the agency reported it."""
 
     revision: int
     value: bool | float | None
-    note: str | None = None
+    note: str | None
+    reported_at: datetime
 
 
 OBSERVATIONS = cast(Table, ObservationRow.__table__)
@@ -133,6 +135,7 @@ async def latest_agency_revisions(
                 columns.value_number,
                 columns.value_bool,
                 columns.note,
+                columns.reported_at,
             )
             .where(
                 columns.scope == "agency",
@@ -140,9 +143,9 @@ async def latest_agency_revisions(
             )
             .order_by(columns.revision)
         )
-        for indicator, agency, period, revision, number, flag, note in rows:
+        for indicator, agency, period, revision, number, flag, note, reported_at in rows:
             value = flag if flag is not None else number
-            latest[indicator, agency, period] = Revision(revision, value, note)
+            latest[indicator, agency, period] = Revision(revision, value, note, aware(reported_at))
     return latest
 
 

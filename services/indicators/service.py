@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.db import aware
 from libs.common.events import (
     AgencyPublished,
     Envelope,
@@ -191,7 +192,9 @@ def revisions(
         if previous is not None and (previous.value, previous.note) == (value.value, value.note):
             continue
         revision = previous.revision + 1 if previous else 1
-        latest[key] = repository.Revision(revision, value.value, value.note)
+        latest[key] = repository.Revision(
+            revision, value.value, value.note, aware(submission.received_at)
+        )
         flag = value.value if isinstance(value.value, bool) else None
         rows.append(
             {

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -98,7 +98,7 @@ async def keep(
         if row is not None and row["id"] in inserted and key not in known:
             # The first item under this id: kept now; later ones in the call repeat it.
             known[key] = _kept(row)
-            events.append((_event(row, item.draft), item.draft.agency))
+            events.append((accepted_event(row, item.draft), item.draft.agency))
             results.append(Stored(known[key], duplicate=False))
             continue
         first = known[key]
@@ -152,7 +152,9 @@ def receipt(stored: Stored) -> Receipt:
     )
 
 
-def _event(row: dict[str, Any], draft: Draft) -> SubmissionAccepted:
+def accepted_event(row: Mapping[str, Any], draft: Draft) -> SubmissionAccepted:
+    """The event announcing a kept submission (its columns), the same whenever it is built
+    again: its event id derives from the submission's (see ``accepted_event_id``)."""
     return SubmissionAccepted(
         submission=row["id"],
         agency=row["agency"],

@@ -5,13 +5,19 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: The most values a submission may ever carry, whatever ``DX_INGEST_MAX_VALUES`` says: the
+#: request schema stops reading a body's values there (past it, without validating them).
+MAX_VALUES_CEILING = 10_000
+
 
 class IngestSettings(BaseSettings):
     """Limits on what one request may carry, and the calendar policy of submissions."""
 
     model_config = SettingsConfigDict(env_prefix="DX_INGEST_", extra="ignore")
 
-    max_values: int = Field(1000, ge=1, description="Values one submission may carry")
+    max_values: int = Field(
+        1000, ge=1, le=MAX_VALUES_CEILING, description="Values one submission may carry"
+    )
     max_batch_items: int = Field(1000, ge=1, description="Submissions one batch may carry")
     max_request_values: int = Field(
         100_000, ge=1, description="Values (or file rows) one batch, upload or import may carry"
@@ -51,4 +57,16 @@ class IngestSettings(BaseSettings):
         ge=0,
         le=50,
         description="How long a transaction waits for more submissions to share it",
+    )
+    reconcile_after_seconds: float = Field(
+        900.0,
+        gt=0,
+        description="A submission still without a verdict this long after arrival is announced "
+        "again (its event or verdict was lost)",
+    )
+    reconcile_interval_seconds: float = Field(
+        30.0, gt=0, description="How often the leader looks for such submissions"
+    )
+    reconcile_batch_size: int = Field(
+        500, ge=1, description="Submissions announced again per pass at most"
     )

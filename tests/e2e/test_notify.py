@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -287,6 +288,11 @@ async def test_who_may_run_and_who_sees_what(client: httpx.AsyncClient) -> None:
     assert sorted(n["agency"] for n in everything) == ["P01", "P46"]
     own = (await client.get("/api/v1/notifications", headers=hue)).json()
     assert [n["agency"] for n in own] == ["P46"]
+    # Contacts are for admins only: no address, not even in the relay's last error.
+    for entry in [*everything, *own]:
+        assert (entry["to"], entry["cc"], entry["last_error"]) == (None, None, None)
+        assert "@" not in json.dumps(entry)
+    assert all(n["to"] for n in (await client.get("/api/v1/notifications")).json())
     other = await client.get("/api/v1/notifications", params={"agency": "P01"}, headers=hue)
     assert other.status_code == 403
     filtered = (await client.get("/api/v1/notifications", params={"agency": "P01"})).json()
