@@ -1,4 +1,18 @@
-"""National figures: the aggregation of agencies' stored values, or the published figure."""
+"""National figures: the aggregation of agencies' stored values, beside the published figure.
+
+Each figure carries both what the committee published (from its documents) and what the platform
+computes from agencies' reports, with the coverage of the computed one (``reported`` of
+``expected`` agencies). The **headline** — the figure ``value`` gives, that scoring scores and the
+dashboard shows first — is chosen by one rule (``headline_method``):
+
+- no published figure: the computed one (nothing else to show);
+- a published figure: it stays the headline until ``reported / expected`` reaches the coverage
+  share the service is configured with (``DX_INDICATORS_HEADLINE_COVERAGE``, default 0.8); from
+  then on the computed figure is the headline, and the published one is still shown next to it.
+
+A closed period is not enough on its own: the periods the committee already published are long
+over, and five reports out of 86 must not replace its 52.3% with a 3.5%.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +28,12 @@ from services.indicators import repository
 from services.indicators.catalogue_cache import CatalogueView
 from services.indicators.domain.aggregation import AgencyValue, aggregate, latest_values
 from services.indicators.domain.catalogue import Indicator
+from services.indicators.models import ObservationRow
 
 
 @dataclass(frozen=True)
 class Figure:
-    """An aggregate for one indicator, scope and period, and where it came from."""
+    """An aggregate for one indicator, scope and period: headline, computed and published."""
 
     indicator: str
     scope: str
@@ -31,6 +46,8 @@ class Figure:
     missing: tuple[str, ...]
     method: str
     source: str | None = None
+    computed: float | None = None
+    published: float | None = None
 
     def event(self) -> AggregateValue:
         """The figure as carried on ``dx.observations.v1``."""
@@ -44,7 +61,19 @@ class Figure:
             reported=self.reported,
             expected=self.expected,
             method=self.method,
+            computed=self.computed,
+            published=self.published,
+            source=self.source,
         )
+
+
+def headline_method(*, published: bool, reported: int, expected: int, coverage: float) -> str:
+    """``published`` or ``computed``: which figure is the headline (see the module's rule)."""
+    if not published:
+        return "computed"
+    if reported and expected and reported / expected >= coverage:
+        return "computed"
+    return "published"
 
 
 def scopes_of(indicator: Indicator) -> tuple[str, ...]:
@@ -65,7 +94,7 @@ async def compute_figure(
     period: ReportingPeriod,
     as_of: datetime | None = None,
 ) -> Figure:
-    """The figure from agencies' values; the published one when no agency has reported."""
+    """The figure of one scope: computed, published, and the headline of the two."""
     figures = await compute_figures(
         session, catalogue, indicator=indicator, scopes=[scope], period=period, as_of=as_of
     )
@@ -96,48 +125,47 @@ async def compute_figures(
         asked=period,
         frequency=indicator.reporting.frequency,
     )
+    published = await _published(session, indicator, scopes, period, as_of)
     figures = []
     for scope in scopes:
         result = aggregate(indicator, members=members[scope], values=values, period=period)
-        published = None
-        if result.reported == 0:
-            found = await repository.series(
-                session,
-                indicators=[indicator.code],
-                scopes=[scope],
-                periods=[str(period)],
-                as_of=as_of,
+        found = published.get(scope)
+        method = headline_method(
+            published=found is not None,
+            reported=result.reported,
+            expected=result.expected,
+            coverage=catalogue.headline_coverage,
+        )
+        computed = result.value if result.reported else None
+        figures.append(
+            Figure(
+                indicator.code,
+                scope,
+                str(period),
+                found.value_number if found is not None and method == "published" else computed,
+                result.numerator,
+                result.denominator,
+                result.reported,
+                result.expected,
+                result.missing,
+                method,
+                found.source if found is not None else None,
+                computed,
+                found.value_number if found is not None else None,
             )
-            published = found[-1] if found else None
-        if published is not None:
-            figures.append(
-                Figure(
-                    indicator.code,
-                    scope,
-                    str(period),
-                    published.value_number,
-                    None,
-                    None,
-                    0,
-                    result.expected,
-                    result.missing,
-                    "published",
-                    published.source,
-                )
-            )
-        else:
-            figures.append(
-                Figure(
-                    indicator.code,
-                    scope,
-                    str(period),
-                    result.value,
-                    result.numerator,
-                    result.denominator,
-                    result.reported,
-                    result.expected,
-                    result.missing,
-                    "computed",
-                )
-            )
+        )
     return figures
+
+
+async def _published(
+    session: AsyncSession,
+    indicator: Indicator,
+    scopes: Sequence[str],
+    period: ReportingPeriod,
+    as_of: datetime | None,
+) -> dict[str, ObservationRow]:
+    """The published figure of each scope for exactly ``period`` (latest revision)."""
+    rows = await repository.series(
+        session, indicators=[indicator.code], scopes=scopes, periods=[str(period)], as_of=as_of
+    )
+    return {row.scope: row for row in rows}

@@ -85,19 +85,28 @@ class ObservationOut(StoredObservation):
 
 
 class AggregateOut(BaseModel):
-    """A national (or group, or population) figure, how it arose and who has not reported."""
+    """A national (or group, or population) figure, how it arose and who has not reported.
+
+    Values are exact (no rounding). ``value`` is the headline: the published figure until
+    ``coverage`` reaches the configured share, the computed one from then on (see the README).
+    """
 
     indicator: str
     period: str
     scope: str
-    value: float | None
+    value: float | None = Field(description="The headline figure (`method` says which)")
+    method: str = Field(description="Which figure `value` is: computed or published")
+    computed: float | None = Field(
+        description="From agencies' values: 100 × numerator / denominator for a share"
+    )
+    published: float | None = Field(description="As the committee published it, if it did")
+    source: str | None = Field(None, description="The report the published figure comes from")
     numerator: float | None
     denominator: float | None
-    reported: int
-    expected: int
+    reported: int = Field(description="Agencies whose value counts for the period")
+    expected: int = Field(description="Agencies expected to report")
+    coverage: float | None = Field(description="reported / expected")
     missing: list[str]
-    method: str = Field(description="computed from agencies' values, or published")
-    source: str | None = None
     as_of: datetime | None = None
 
 

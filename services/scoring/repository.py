@@ -95,7 +95,9 @@ async def store_aggregates(
         old = stored.get((indicator, scope, period))
         if old is not None and aware(old.recorded_at) > aware(recorded_at):
             continue  # overtaken on the bus by a newer figure
-        rows.append(figure.model_dump() | {"recorded_at": recorded_at})
+        # The columns scoring keeps; fields an event gains later (optional) are not columns.
+        kept = figure.model_dump(include=set(AggregateRow.__table__.columns.keys()))
+        rows.append(kept | {"recorded_at": recorded_at})
         if old is None or (old.value, old.method) != (figure.value, figure.method):
             moved.add((indicator, scope))
     await upsert(session, AggregateRow, rows, ["indicator", "scope", "period"])

@@ -221,7 +221,9 @@ def test_by_group_is_a_share_for_booleans_and_a_mean_otherwise() -> None:
     assert aggregate(booleans, members=["A", "B"], values=values, period=S1).value == 50.0
     percents = indicator(aggregation="by_group", value_type="percent", population=None)
     numbers: dict[str, AgencyValue | None] = {"A": 59.0, "B": 60.78}
-    assert aggregate(percents, members=["A", "B"], values=numbers, period=S1).value == pytest.approx(59.89)
+    assert aggregate(
+        percents, members=["A", "B"], values=numbers, period=S1
+    ).value == pytest.approx(59.89)
 
 
 @pytest.mark.parametrize(
