@@ -37,9 +37,16 @@ class AgencyOut(BaseModel):
 
 
 class AgencyIn(BaseModel):
-    """An agency to create or replace (the code is in the path)."""
+    """An agency to create or replace (the code is in the path).
+
+    What ``GET /agencies/{code}`` answers may be sent back as is: ``code`` must then be the
+    path's, and ``predecessors`` (read-only, from the other agencies' successors) what it is.
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    code: str | None = Field(None, description="If given, the code of the path")
+    predecessors: list[str] | None = Field(None, description="Read-only; ignored if unchanged")
 
     name_vi: str = Field(..., min_length=1, max_length=300)
     name_en: str = Field(..., min_length=1, max_length=300)
@@ -53,19 +60,29 @@ class AgencyIn(BaseModel):
 
 
 class PopulationIn(BaseModel):
-    """A population: explicit members or a group rule such as ``central22+BHXH+local``."""
+    """A population: explicit members or a group rule such as ``central22+BHXH+local``.
+
+    The spec's ``{name, members}`` and what ``GET /populations/{name}`` answers are accepted:
+    ``name`` must be the path's; ``period``, ``resolved`` and ``size`` are read-only (the members
+    this definition gives for ``period``) and ignored when they agree.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
+    name: str | None = Field(None, description="If given, the name of the path")
     members: list[str] | None = None
     rule: str | None = Field(None, max_length=500)
     description: str | None = Field(None, max_length=1000)
+    period: str | None = Field(None, max_length=16, description="Read-only: of `resolved`")
+    resolved: list[str] | None = Field(None, description="Read-only; ignored if unchanged")
+    size: int | None = Field(None, description="Read-only; ignored if unchanged")
 
 
 class PopulationOut(BaseModel):
     name: str
     members: list[str] | None
     rule: str | None
+    description: str | None = None
     period: str
     resolved: list[str] = Field(description="The members for `period`")
     size: int

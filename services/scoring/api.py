@@ -8,7 +8,13 @@ from fastapi import Depends, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import AdminDep
-from libs.common.errors import InvalidInput, NotFound, ProblemItem, problem_responses
+from libs.common.errors import (
+    InvalidInput,
+    NotFound,
+    ProblemItem,
+    check_echoed,
+    problem_responses,
+)
 from libs.common.events import utcnow
 from libs.common.periods import ReportingPeriod, parse_period
 from libs.common.service import ReadSession, WriteSession, api_router
@@ -178,6 +184,22 @@ async def put_assessment(
     asked = _period(period, where="path")
     if not await repository.indicators(session, codes=[indicator]):
         raise NotFound(f"No indicator {indicator}")
+    stored = await repository.assessments(session, indicators=[indicator], period=str(asked))
+    current = AssessmentOut.of(stored[0]) if stored else None
+    echoed = str(_period(body.period, where="body")) if body.period is not None else None
+    check_echoed(
+        {"indicator": body.indicator, "period": echoed},
+        keys={"indicator": indicator, "period": str(asked)},
+    )
+    check_echoed(
+        {"author": body.author, "recorded_at": body.recorded_at},
+        read_only={
+            "author": current.author if current else None,
+            "recorded_at": current.recorded_at if current else None,
+        },
+    )
+    if current is not None and (current.label, current.note) == (body.label, body.note):
+        return current  # the same assessment again changes nothing
     row = await repository.record_assessment(
         session,
         indicator=indicator,
@@ -188,6 +210,22 @@ async def put_assessment(
         now=utcnow(),
     )
     return AssessmentOut.of(row)
+
+
+@router.get(
+    "/assessments/{indicator}/{period}",
+    response_model=AssessmentOut,
+    responses=problem_responses(NotFound),
+)
+async def get_assessment(
+    indicator: str, period: Annotated[str, Path(description=PERIODS)], session: ReadSession
+) -> AssessmentOut:
+    """The official assessment of an indicator for a period."""
+    asked = str(_period(period, where="path"))
+    rows = await repository.assessments(session, indicators=[indicator], period=asked)
+    if not rows:
+        raise NotFound(f"No assessment of {indicator} for {asked}")
+    return AssessmentOut.of(rows[0])
 
 
 @router.get("/assessments", response_model=list[AssessmentOut])

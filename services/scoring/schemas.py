@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from libs.common.db import aware
 from services.scoring.domain.catalogue import Agency, Indicator
@@ -168,10 +168,20 @@ class LaggardOut(BaseModel):
 
 
 class AssessmentIn(BaseModel):
-    """An official assessment as the standing agency records it."""
+    """An official assessment as the standing agency records it.
+
+    What a GET answered may be sent back as is: ``indicator`` and ``period`` must be the path's;
+    ``author`` and ``recorded_at`` are read-only and ignored when they agree with the stored ones.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
     label: AssessmentLabel
     note: str | None = Field(None, max_length=4000)
+    indicator: str | None = Field(None, description="If given, the indicator of the path")
+    period: str | None = Field(None, description="If given, the period of the path")
+    author: str | None = Field(None, description="Read-only; ignored if unchanged")
+    recorded_at: datetime | None = Field(None, description="Read-only; ignored if unchanged")
 
 
 class AssessmentOut(BaseModel):

@@ -11,7 +11,8 @@ from libs.common.errors import NotFound, problem_responses
 from libs.common.periods import ReportingPeriod
 from libs.common.service import ReadSession, WriteSession, api_router
 from services.indicators import repository
-from services.indicators.api.deps import CatalogueDep, PartsDep, PeriodQuery, current_half
+from services.indicators.admin import current_half
+from services.indicators.api.deps import CatalogueDep, PartsDep, PeriodQuery
 from services.indicators.catalogue_cache import CatalogueView, load_view
 from services.indicators.domain.populations import predecessors
 from services.indicators.schemas import (
@@ -71,47 +72,61 @@ async def get_agency(code: str, catalogue: CatalogueDep, principal: PrincipalDep
 async def put_agency(
     code: str, body: AgencyIn, principal: AdminDep, session: WriteSession, parts: PartsDep
 ) -> AgencyOut:
-    """Create or replace an agency (admin)."""
+    """Create or replace an agency (admin); what a GET answered may be sent back as is."""
     agency = await parts.admin.save_agency(session, code, body)
-    return AgencyOut.of(agency, predecessors=[], with_contacts=True)
+    view = await load_view(session)
+    return AgencyOut.of(
+        agency, predecessors=predecessors(code, view.agencies.values()), with_contacts=True
+    )
 
 
 @router.get("/populations", response_model=list[PopulationOut])
 async def list_populations(
-    catalogue: CatalogueDep, period: PeriodQuery = None
+    session: ReadSession, catalogue: CatalogueDep, period: PeriodQuery = None
 ) -> list[PopulationOut]:
     """Every population, resolved for a period (default: the current half-year)."""
     asked = period or current_half()
-    return [_population_out(catalogue, name, asked) for name in sorted(catalogue.populations)]
+    described = await repository.population_descriptions(session)
+    return [
+        _population_out(catalogue, name, asked, described.get(name))
+        for name in sorted(catalogue.populations)
+    ]
 
 
 @router.get(
     "/populations/{name}", response_model=PopulationOut, responses=problem_responses(NotFound)
 )
 async def get_population(
-    name: str, catalogue: CatalogueDep, period: PeriodQuery = None
+    name: str, session: ReadSession, catalogue: CatalogueDep, period: PeriodQuery = None
 ) -> PopulationOut:
     """A population and its members for a period (default: the current half-year)."""
-    return _population_out(catalogue, name, period or current_half())
+    described = await repository.population_descriptions(session, names=[name])
+    return _population_out(catalogue, name, period or current_half(), described.get(name))
 
 
 @router.put("/populations/{name}", response_model=PopulationOut)
 async def put_population(
     name: str, body: PopulationIn, principal: AdminDep, session: WriteSession, parts: PartsDep
 ) -> PopulationOut:
-    """Create or replace a population (admin); the resolved member list is returned."""
+    """Create or replace a population (admin); the resolved member list is returned.
+
+    Takes ``{name, members}``, ``{name, rule}``, or what a GET answered, sent back as is.
+    """
     await parts.admin.save_population(session, name, body)
     view = await load_view(session)
-    return _population_out(view, name, current_half())
+    return _population_out(view, name, current_half(), body.description)
 
 
-def _population_out(catalogue: CatalogueView, name: str, period: ReportingPeriod) -> PopulationOut:
+def _population_out(
+    catalogue: CatalogueView, name: str, period: ReportingPeriod, description: str | None
+) -> PopulationOut:
     population = catalogue.population(name)
     resolved = catalogue.resolve(population, period)
     return PopulationOut(
         name=name,
         members=list(population.members) if population.members is not None else None,
         rule=population.rule,
+        description=description,
         period=str(period),
         resolved=resolved,
         size=len(resolved),
