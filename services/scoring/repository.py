@@ -104,6 +104,17 @@ async def store_aggregates(
     return moved
 
 
+async def published_headlines(session: AsyncSession, codes: Names, period: str) -> set[str]:
+    """The indicators whose headline figure for `period` is the committee's published one."""
+    query = _filtered(
+        select(AggregateRow.indicator).where(
+            AggregateRow.period == period, AggregateRow.method == "published"
+        ),
+        (AggregateRow.indicator, codes),
+    )
+    return set(await session.scalars(query))
+
+
 async def aggregate_points(
     session: AsyncSession, codes: Names = None, *, scope: str | None = None
 ) -> dict[tuple[str, str], dict[ReportingPeriod, float | None]]:
