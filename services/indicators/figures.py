@@ -48,6 +48,7 @@ class Figure:
     source: str | None = None
     computed: float | None = None
     published: float | None = None
+    published_note: str | None = None
 
     def event(self) -> AggregateValue:
         """The figure as carried on ``dx.observations.v1``."""
@@ -152,6 +153,7 @@ async def compute_figures(
                 found.source if found is not None else None,
                 computed,
                 found.value_number if found is not None else None,
+                found.note if found is not None else None,
             )
         )
     return figures

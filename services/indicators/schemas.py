@@ -118,6 +118,9 @@ class AggregateOut(BaseModel):
     )
     published: float | None = Field(description="As the committee published it, if it did")
     source: str | None = Field(None, description="The report the published figure comes from")
+    published_note: str | None = Field(
+        None, description="The report's title, and what the printed figure is when not the share"
+    )
     numerator: float | None
     denominator: float | None
     reported: int = Field(description="Agencies whose value counts for the period")

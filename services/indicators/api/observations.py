@@ -117,6 +117,7 @@ async def aggregate_indicator(
         computed=figure.computed,
         published=figure.published,
         source=figure.source,
+        published_note=figure.published_note,
         numerator=figure.numerator,
         denominator=figure.denominator,
         reported=figure.reported,

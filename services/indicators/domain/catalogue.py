@@ -109,13 +109,24 @@ class Target(_Model):
     value: float
 
 
+PublishedBasis = Literal["share", "truncated", "unreproduced", "count"]
+
+
 class PublishedValue(_Model):
-    """A national or group figure the committee published, with its source report."""
+    """A national or group figure the committee published, with its source report.
+
+    ``basis`` says what the printed number is when it is not the rounded share of the agencies
+    its footnote names: ``truncated`` (17/86 = 19.77 printed 19.7), ``unreproduced`` (no count
+    in the report gives it), ``count`` (a number of agencies printed as a percent). The value is
+    kept as published; ``note`` shows the share the footnote gives.
+    """
 
     period: ReportingPeriod
     scope: Annotated[str, Field(pattern=r"^(national|central|local|population:.+)$")]
     value: float
     source: Text
+    basis: PublishedBasis = "share"
+    note: str | None = None
 
 
 class Reporting(_Model):
