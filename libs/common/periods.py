@@ -233,3 +233,12 @@ def latest_counting(
     if not candidates:
         return None
     return max(candidates, key=lambda p: (p.end, p == asked))
+
+
+def programme_runs(target_years: Iterable[int], period: ReportingPeriod) -> bool:
+    """Whether figures are still owed for ``period``: some target is for its year or a later one.
+
+    Once the year of an indicator's last target has passed, its programme is over: nobody is
+    chased for it, listed as lagging for it, or counted as missing it.
+    """
+    return any(year >= period.year for year in target_years)

@@ -4,7 +4,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from libs.common.periods import ReportingPeriod, latest_counting
+from libs.common.periods import ReportingPeriod, latest_counting, programme_runs
 from services.scoring.domain.calendar import series_up_to
 from services.scoring.domain.catalogue import Indicator
 from services.scoring.domain.completeness import ExpectedReport
@@ -198,7 +198,7 @@ def owed_reports(
     is over is not chased). Completeness, laggards and reminders all count these.
     """
     for indicator in indicators:
-        if indicator.target_for(period) is None:
+        if not programme_runs((target.year for target in indicator.targets), period):
             continue
         try:
             due = period.due_date(indicator.due_days)
