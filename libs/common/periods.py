@@ -239,6 +239,8 @@ def programme_runs(target_years: Iterable[int], period: ReportingPeriod) -> bool
     """Whether figures are still owed for ``period``: some target is for its year or a later one.
 
     Once the year of an indicator's last target has passed, its programme is over: nobody is
-    chased for it, listed as lagging for it, or counted as missing it.
+    chased for it, listed as lagging for it, or counted as missing it. An indicator without any
+    target is followed without an end.
     """
-    return any(year >= period.year for year in target_years)
+    years = list(target_years)
+    return not years or any(year >= period.year for year in years)

@@ -160,7 +160,6 @@ def laggard_standings(
     """
     for indicator, agency, due in owed_reports(indicators, period):
         target = indicator.target_for(period)
-        assert target is not None  # owed_reports keeps only indicators with a target
         own = reports.get((indicator.code, agency), {})
         report = report_for(own, period, indicator.frequency)
         value = None if report is None else report.value
@@ -170,7 +169,7 @@ def laggard_standings(
         if value is None and (today <= due or indicator.code in published):
             continue
         trajectory = None
-        if report is not None:
+        if report is not None and target is not None:
             series = series_up_to({p: r.value for p, r in own.items()}, period)
             trajectory = assess_trajectory(
                 series, target=target, direction=indicator.direction, unit=indicator.unit

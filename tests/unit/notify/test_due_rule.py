@@ -29,6 +29,7 @@ FIXTURES = [
     Regime("KH2023-X", (2023,), ("P01", "P02", "P03")),  # the 2023 plan
     Regime("CL942-X", (2024, 2025), ("P01",)),  # runs to 2025
     Regime("CL411-X", (2025, 2030), ("BTTTT",)),
+    Regime("OPEN-X", (), ("P02",)),  # no target: followed without an end
 ]
 PERIODS = ["2022-S2", "2023-S1", "2023-S2", "2024-S1", "2025-S2", "2026-S1"]
 
@@ -79,7 +80,7 @@ def test_reminders_and_laggards_chase_the_same_reports(text: str) -> None:
 def test_a_programme_past_its_last_target_year_is_not_chased() -> None:
     period = parse_period("2024-S1")
     chased = notify_owes(period, date(2024, 8, 1))
-    assert {code for code, _ in chased} == {"CL942-X", "CL411-X"}
+    assert {code for code, _ in chased} == {"CL942-X", "CL411-X", "OPEN-X"}
 
 
 def test_a_replica_without_target_years_still_chases() -> None:
