@@ -9,8 +9,8 @@ from services.gateway.web import data
 from services.gateway.web.data import Record, ServiceReader
 from services.gateway.web.formatting import as_number, number, show_date
 from services.gateway.web.labels import Lang, text
-from services.gateway.web.page import Choice, Page, name_of
-from services.gateway.web.rankings import common_period
+from services.gateway.web.page import Page, name_of
+from services.gateway.web.rankings import programme_page
 from services.gateway.web.tables import Cell, Table, text_cell
 
 COUNTS = ("expected", "reported", "on_time")
@@ -87,25 +87,12 @@ async def completeness_page(
     reader: ServiceReader, *, period: str | None, program: str | None, lang: Lang, today: date
 ) -> Page:
     """Reported, on-time and their rates: in total, per indicator, per agency (ranked)."""
-    chosen, choices = await common_period(reader, period, today)
-    known = await data.programs(reader)
-    codes = [str(p.get("code")) for p in known]
-    program = program if program in codes else None
-    found, agencies, synthetic = await asyncio.gather(
-        data.completeness(reader, period=chosen, program=program),
-        data.agencies(reader),
-        data.holds_synthetic(reader, chosen),
+    page, chosen = await programme_page(
+        reader, name="completeness", period=period, program=program, lang=lang, today=today
     )
-    page = Page(
-        name="completeness",
-        lang=lang,
-        title=text("completeness", lang),
-        subtitle=f"{text('period', lang)} {chosen}" + (f" · {program}" if program else ""),
-        period=chosen,
-        periods=[Choice(p, p) for p in choices],
-        program=program,
-        programs=[Choice("", "—")] + [Choice(c, c) for c in codes],
-        synthetic=bool(synthetic),
+    found, agencies = await asyncio.gather(
+        data.completeness(reader, period=chosen, program=page.program),
+        data.agencies(reader),
     )
     names = {str(a.get("code")): a for a in agencies}
     report = found or {}
