@@ -101,3 +101,19 @@ async def test_the_specs_own_population_body_is_accepted(dx: httpx.AsyncClient) 
     assert absorbed["predecessors"] == ["P02"]
     again = await dx.put("/api/v1/agencies/P08", json=absorbed)
     assert again.json()["predecessors"] == ["P02"]
+
+
+async def test_an_admin_sees_who_cannot_be_reminded(dx: httpx.AsyncClient) -> None:
+    bare = await dx.get("/api/v1/agencies", params={"without_contacts": "true"})
+    assert bare.status_code == 200
+    assert "P01" in {a["code"] for a in bare.json()}  # the reference data ships no contacts
+    agency = await get_ok(dx, "/api/v1/agencies/P01")
+    agency["contacts"] = [{"email": "vp@hanoi.gov.vn", "name": "Văn phòng Sở"}]
+    assert (await dx.put("/api/v1/agencies/P01", json=agency)).status_code == 200
+    deadline = asyncio.get_running_loop().time() + 30
+    while "P01" in {
+        a["code"]
+        for a in (await dx.get("/api/v1/agencies", params={"without_contacts": "true"})).json()
+    }:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.1)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import Body, Query
 
 from libs.common.auth import AdminDep, PrincipalDep, Role
-from libs.common.errors import NotFound, problem_responses
+from libs.common.errors import Forbidden, NotFound, problem_responses
 from libs.common.periods import ReportingPeriod
 from libs.common.service import ReadSession, WriteSession, api_router
 from services.indicators import repository
@@ -26,15 +26,26 @@ from services.indicators.schemas import (
 router = api_router(tags=["catalogue"])
 
 
-@router.get("/agencies", response_model=list[AgencyOut], response_model_exclude_none=True)
+@router.get(
+    "/agencies",
+    response_model=list[AgencyOut],
+    response_model_exclude_none=True,
+    responses=problem_responses(Forbidden),
+)
 async def list_agencies(
     catalogue: CatalogueDep,
     principal: PrincipalDep,
     kind: str | None = None,
     group: str | None = None,
     period: PeriodQuery = None,
+    without_contacts: Annotated[
+        bool, Query(description="Only agencies nobody can be reminded at (admin)")
+    ] = False,
 ) -> list[AgencyOut]:
     """Agencies, optionally of one kind or group, or only those existing in a period."""
+    admin = principal.role is Role.ADMIN
+    if without_contacts and not admin:
+        raise Forbidden("Only an admin sees who has contacts")
     agencies = list(catalogue.agencies.values())
     chosen = [
         a
@@ -42,8 +53,8 @@ async def list_agencies(
         if (kind is None or a.kind == kind)
         and (group is None or group in a.groups)
         and (period is None or a.is_valid_on(period.end))
+        and not (without_contacts and a.contacts)
     ]
-    admin = principal.role is Role.ADMIN
     return [
         AgencyOut.of(a, predecessors=predecessors(a.code, agencies), with_contacts=admin)
         for a in chosen
