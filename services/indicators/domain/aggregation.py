@@ -7,8 +7,9 @@ type, a ``(numerator, denominator)`` pair for ``ratio_of_sums`` (e.g. services i
 offered). ``None`` or no entry means not reported.
 
 - ``share_of_agencies``: numerator = members whose value is true or meets the indicator's target
-  (§1); denominator = members; value = 100 × numerator / denominator (45/86 → 52.3255…); a false
-  value is reported but not met; non-reporters are ``missing``.
+  for them (§1: the target an agency set itself, else the committee's); denominator = members;
+  value = 100 × numerator / denominator (45/86 → 52.3255…); a false value is reported but not
+  met; non-reporters are ``missing``.
 - ``by_group``: one group's figure (call once per group with that group's members): a share for
   boolean values, else a mean.
 - ``mean``: Σ values / reporting members (numerator = Σ, denominator = count).
@@ -176,7 +177,7 @@ def _is_met(indicator: Indicator, code: str, value: AgencyValue, period: Reporti
         if not isinstance(value, bool):
             raise _bad_value(indicator, code, value, "true or false")
         return value
-    target = indicator.target_for(period.year)
+    target = indicator.target_for(period.year, agency=code)  # its own, else the committee's
     if target is None:
         raise ValueError(f"indicator {indicator.code} has no target to decide who meets it")
     number = _number(indicator, code, value)

@@ -372,3 +372,20 @@ def test_completeness_per_agency_with_a_due_date_per_indicator() -> None:
     reported_on = {"KH2023-01": date(2023, 7, 20), "KH2023-20": date(2023, 7, 20)}
     result = completeness(expected=list(due), reported_on=reported_on, due=due)
     assert result == Completeness(2, 2, 1, (), ("KH2023-01",))
+
+
+def test_an_agency_is_held_to_the_target_it_set_itself() -> None:
+    # Seed 001: agencies "tự đặt ra chỉ tiêu"; the committee's target is the default.
+    own = indicator(
+        value_type="percent",
+        targets=[{"year": 2023, "op": ">=", "value": 80}],
+        agency_targets={"B": [{"year": 2023, "op": ">=", "value": 50}]},
+    )
+    values: dict[str, AgencyValue | None] = {"A": 60, "B": 60}
+    result = aggregate(own, members=["A", "B"], values=values, period=S1)
+    assert result.numerator == 1  # B meets its own 50; A falls short of the committee's 80
+    assert own.target_for(2023, agency="A") == own.target_for(2023)
+    with pytest.raises(ValueError, match="agency B: op '<=' does not fit"):
+        indicator(
+            value_type="percent", agency_targets={"B": [{"year": 2023, "op": "<=", "value": 5}]}
+        )
