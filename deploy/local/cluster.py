@@ -116,13 +116,23 @@ def broker(
 
 @contextmanager
 def cluster(
-    *, database_url: str, schema_prefix: str, logs: Path, admin_token: str, kafka: str | None = None
+    *,
+    database_url: str,
+    schema_prefix: str,
+    logs: Path,
+    admin_token: str,
+    kafka: str | None = None,
+    gateway_port: int | None = None,
 ) -> Iterator[Cluster]:
-    """Migrate, seed and start every service and the gateway as separate processes."""
+    """Migrate, seed and start every service and the gateway as separate processes.
+
+    The gateway listens on ``gateway_port`` when given, else (like every service) on a free port.
+    """
     logs.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         bootstrap = kafka or stack.enter_context(broker(logs))
-        ports = {name: free_port() for name in (*SERVICES, "gateway")}
+        ports = {name: free_port() for name in SERVICES}
+        ports["gateway"] = gateway_port or free_port()
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         env = {
             **os.environ,
@@ -163,13 +173,20 @@ def cluster(
             stop(*result.processes)
 
 
-def main() -> None:
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line of ``python -m deploy.local.cluster`` (``make cluster-up``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("command", choices=["up"])
+    parser.add_argument("command", choices=["up"], nargs="?", default="up")
     parser.add_argument(
         "--database-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test"
     )
     parser.add_argument("--schema-prefix", default="dxlocal_")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("DX_PORT") or 0),
+        help="the gateway's port (default: DX_PORT, else a free one)",
+    )
     parser.add_argument("--logs", type=Path, default=Path("var/cluster"))
     parser.add_argument(
         "--admin-token", default=os.environ.get("DX_BOOTSTRAP_ADMIN_TOKEN", "change-me")
@@ -182,7 +199,11 @@ def main() -> None:
     parser.add_argument(
         "--prometheus-port", type=int, default=0, help="its port (default: a free one)"
     )
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    args = arguments()
     with ExitStack() as stack:
         running = stack.enter_context(
             cluster(
@@ -190,6 +211,7 @@ def main() -> None:
                 schema_prefix=args.schema_prefix,
                 logs=args.logs,
                 admin_token=args.admin_token,
+                gateway_port=args.port or None,
             )
         )
         print(f"gateway {running.gateway}  broker {running.kafka}  logs {running.logs}", flush=True)

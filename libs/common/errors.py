@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -246,3 +246,33 @@ def install_problem_handlers(app: FastAPI) -> None:
     for database_error in DATABASE_ERRORS:
         app.add_exception_handler(database_error, on_database)
     app.add_exception_handler(Exception, on_crash)
+
+
+def check_echoed(
+    sent: Mapping[str, object],
+    *,
+    keys: Mapping[str, object] | None = None,
+    read_only: Mapping[str, object] | None = None,
+) -> None:
+    """A PUT body may carry what a GET gave (so a resource round-trips), but must not contradict it.
+
+    ``keys`` are the identifiers the path gives (``code``); ``read_only`` the fields the server
+    derives (``predecessors``, ``resolved``). Each one ``sent`` (not ``None``) must equal the
+    server's value, else 422 naming every field that disagrees.
+    """
+    problems = [
+        ProblemItem(loc=["body", field], msg=f"the path says {value!r}, the body {sent[field]!r}")
+        for field, value in (keys or {}).items()
+        if sent.get(field) is not None and sent[field] != value
+    ]
+    problems += [
+        ProblemItem(
+            loc=["body", field],
+            msg=f"read-only: it is {value!r}, not {sent[field]!r}; leave it out or send it as is",
+        )
+        for field, value in (read_only or {}).items()
+        if sent.get(field) is not None and sent[field] != value
+    ]
+    if problems:
+        fields = ", ".join(str(p.loc[-1]) for p in problems)
+        raise InvalidInput(f"The body contradicts the resource: {fields}", errors=problems)

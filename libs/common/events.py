@@ -186,7 +186,13 @@ class StoredObservation(BaseModel):
 
 
 class AggregateValue(BaseModel):
-    """A national figure (per scope) as it stands after the observations changed."""
+    """A national figure (per scope) as it stands after the observations changed.
+
+    ``value`` is the headline figure, the one to score: ``method`` says whether it is the one
+    computed from agencies' values or the one the committee published. ``computed`` and
+    ``published`` (optional, absent from older producers) carry both; ``numerator``,
+    ``denominator``, ``reported`` and ``expected`` always describe the computed one.
+    """
 
     indicator: str
     scope: str = Field(description="national, central, local or population:<name>")
@@ -197,6 +203,9 @@ class AggregateValue(BaseModel):
     reported: int | None = None
     expected: int | None = None
     method: str = Field(description="computed from agencies' values, or published")
+    computed: float | None = Field(None, description="The figure from agencies' values")
+    published: float | None = Field(None, description="The figure the committee published")
+    source: str | None = Field(None, description="Where the published figure comes from")
 
 
 class ObservationsStored(EventPayload):

@@ -233,3 +233,14 @@ def latest_counting(
     if not candidates:
         return None
     return max(candidates, key=lambda p: (p.end, p == asked))
+
+
+def programme_runs(target_years: Iterable[int], period: ReportingPeriod) -> bool:
+    """Whether figures are still owed for ``period``: some target is for its year or a later one.
+
+    Once the year of an indicator's last target has passed, its programme is over: nobody is
+    chased for it, listed as lagging for it, or counted as missing it. An indicator without any
+    target is followed without an end.
+    """
+    years = list(target_years)
+    return not years or any(year >= period.year for year in years)

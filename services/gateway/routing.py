@@ -38,6 +38,7 @@ ROUTES: dict[str, str] = {
     "scores": "scoring",
     "rankings": "scoring",
     "laggards": "scoring",
+    "completeness": "scoring",
     "assessments": "scoring",
     "notifications": "notify",
 }

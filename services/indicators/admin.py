@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.errors import InvalidInput, ProblemItem, validation_items
+from libs.common.errors import InvalidInput, ProblemItem, check_echoed, validation_items
 from libs.common.events import CATALOGUE_KEY, IndicatorPublished
 from libs.common.messaging import Outbox
+from libs.common.periods import ReportingPeriod, parse_period, period_containing
 from services.indicators import repository
 from services.indicators.catalogue_cache import CatalogueCache, CatalogueView, load_view
 from services.indicators.domain.catalogue import Agency, Indicator
-from services.indicators.domain.populations import Population
+from services.indicators.domain.populations import Population, predecessors
 from services.indicators.schemas import AgencyIn, PopulationIn
 from services.indicators.service import agency_event, indicator_event
+
+# Fields of a GET answer that a PUT body may echo but that are not the agency's own.
+ECHOED_AGENCY_FIELDS = {"code", "predecessors"}
+
+
+def current_half() -> ReportingPeriod:
+    """The half-year we are in (the period populations are shown for by default)."""
+    return period_containing(date.today(), "half")
+
+
+def _echoed_period(text: str | None) -> ReportingPeriod:
+    """The period a population's echoed ``resolved`` is for (a GET's default: this half-year)."""
+    if text is None:
+        return current_half()
+    try:
+        return parse_period(text)
+    except (ValueError, TypeError) as error:
+        raise InvalidInput(
+            f"Bad period: {error}", errors=[ProblemItem(loc=["body", "period"], msg=str(error))]
+        ) from error
 
 
 def _invalid(error: ValidationError | ValueError) -> InvalidInput:
@@ -34,10 +57,15 @@ class CatalogueAdmin:
     async def save_agency(self, session: AsyncSession, code: str, body: AgencyIn) -> Agency:
         """Create or replace an agency; re-announce the indicators it may report."""
         try:
-            agency = Agency(code=code, **body.model_dump())
+            agency = Agency(code=code, **body.model_dump(exclude=ECHOED_AGENCY_FIELDS))
         except (ValidationError, ValueError) as error:
             raise _invalid(error) from error
         view = await load_view(session)
+        check_echoed(
+            body.model_dump(include=ECHOED_AGENCY_FIELDS),
+            keys={"code": code},
+            read_only={"predecessors": predecessors(code, view.agencies.values())},
+        )
         for ref in (agency.parent, agency.successor):
             if ref is not None and ref not in view.agencies and ref != code:
                 raise InvalidInput(
@@ -67,6 +95,11 @@ class CatalogueAdmin:
         except (ValidationError, ValueError) as error:
             raise _invalid(error) from error
         view = await load_view(session)
+        check_echoed({"name": body.name}, keys={"name": name})
+        if body.resolved is not None or body.size is not None:
+            resolved = view.resolve(population, _echoed_period(body.period))
+            sent = {"resolved": body.resolved, "size": body.size}
+            check_echoed(sent, read_only={"resolved": resolved, "size": len(resolved)})
         unknown = sorted(set(population.members or ()) - set(view.agencies))
         if unknown:
             raise InvalidInput(
@@ -84,6 +117,7 @@ class CatalogueAdmin:
         self, session: AsyncSession, code: str, body: dict[str, object]
     ) -> Indicator:
         """Create or replace an indicator definition and announce it."""
+        check_echoed(body, keys={"code": code})
         try:
             indicator = Indicator.model_validate({**body, "code": code})
         except (ValidationError, ValueError) as error:

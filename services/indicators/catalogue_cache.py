@@ -18,6 +18,7 @@ from services.indicators.domain.populations import (
     members_in_group,
     resolve_population,
 )
+from services.indicators.settings import HEADLINE_COVERAGE, IndicatorsSettings
 
 # Replicas of this service see each other's catalogue edits within this many seconds.
 TTL_SECONDS = 5.0
@@ -33,6 +34,8 @@ class CatalogueView:
     indicators: dict[str, Indicator]
     populations: dict[str, Population]
     loaded_at: float = field(default_factory=time.monotonic)
+    #: Coverage from which computed figures are the headline (``services.indicators.figures``).
+    headline_coverage: float = HEADLINE_COVERAGE
     _members: dict[tuple[str, str, ReportingPeriod], list[str]] = field(default_factory=dict)
 
     def indicator(self, code: str) -> Indicator:
@@ -94,8 +97,9 @@ class CatalogueView:
 class CatalogueCache:
     """Loads the catalogue at most every few seconds; writers here invalidate it at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: IndicatorsSettings | None = None) -> None:
         self._view: CatalogueView | None = None
+        self.settings = settings or IndicatorsSettings()
 
     def invalidate(self) -> None:
         """Forget the cached view (after a catalogue write)."""
@@ -106,6 +110,7 @@ class CatalogueCache:
         view = self._view
         if view is None or time.monotonic() - view.loaded_at > TTL_SECONDS:
             view = await load_view(session)
+            view.headline_coverage = self.settings.headline_coverage
             self._view = view
         return view
 

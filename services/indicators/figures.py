@@ -1,4 +1,18 @@
-"""National figures: the aggregation of agencies' stored values, or the published figure."""
+"""National figures: the aggregation of agencies' stored values, beside the published figure.
+
+Each figure carries both what the committee published (from its documents) and what the platform
+computes from agencies' reports, with the coverage of the computed one (``reported`` of
+``expected`` agencies). The **headline** — the figure ``value`` gives, that scoring scores and the
+dashboard shows first — is chosen by one rule (``headline_method``):
+
+- no published figure: the computed one (nothing else to show);
+- a published figure: it stays the headline until ``reported / expected`` reaches the coverage
+  share the service is configured with (``DX_INDICATORS_HEADLINE_COVERAGE``, default 0.8); from
+  then on the computed figure is the headline, and the published one is still shown next to it.
+
+A closed period is not enough on its own: the periods the committee already published are long
+over, and five reports out of 86 must not replace its 52.3% with a 3.5%.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +38,7 @@ from services.indicators.models import ObservationRow
 
 @dataclass(frozen=True)
 class Figure:
-    """An aggregate for one indicator, scope and period, and where it came from."""
+    """An aggregate for one indicator, scope and period: headline, computed and published."""
 
     indicator: str
     scope: str
@@ -37,6 +51,9 @@ class Figure:
     missing: tuple[str, ...]
     method: str
     source: str | None = None
+    computed: float | None = None
+    published: float | None = None
+    published_note: str | None = None
 
     def event(self) -> AggregateValue:
         """The figure as carried on ``dx.observations.v1``."""
@@ -50,7 +67,19 @@ class Figure:
             reported=self.reported,
             expected=self.expected,
             method=self.method,
+            computed=self.computed,
+            published=self.published,
+            source=self.source,
         )
+
+
+def headline_method(*, published: bool, reported: int, expected: int, coverage: float) -> str:
+    """``published`` or ``computed``: which figure is the headline (see the module's rule)."""
+    if not published:
+        return "computed"
+    if reported and expected and reported / expected >= coverage:
+        return "computed"
+    return "published"
 
 
 def scopes_of(indicator: Indicator) -> tuple[str, ...]:
@@ -71,7 +100,7 @@ async def compute_figure(
     period: ReportingPeriod,
     as_of: datetime | None = None,
 ) -> Figure:
-    """The figure from agencies' values; the published one when no agency has reported."""
+    """The figure of one scope: computed, published, and the headline of the two."""
     figures = await compute_figures(
         session, catalogue, indicator=indicator, scopes=[scope], period=period, as_of=as_of
     )
@@ -102,7 +131,7 @@ async def compute_many(
     as_of: datetime | None = None,
 ) -> list[Figure]:
     """Every scope's figure of each (indicator, period): one read of the agencies' values for
-    all of them, and one of the published figures standing where no agency has reported."""
+    all of them, and one of the figures the committee published for them."""
     values = await repository.agency_values(
         session,
         {(i.code, within) for i, period in wanted for within in periods_within(period)},
@@ -122,11 +151,15 @@ async def compute_many(
             members = catalogue.members(indicator, scope, period)
             result = aggregate(indicator, members=members, values=latest, period=period)
             computed.append((indicator, scope, period, result))
-    unreported = [(i, s, p) for i, s, p, result in computed if result.reported == 0]
-    published = await _published(session, unreported, as_of)
+    published = await _published(session, [(i, s, p) for i, s, p, _ in computed], as_of)
     return [
         _figure(
-            indicator, scope, period, result, published.get((indicator.code, scope, str(period)))
+            indicator,
+            scope,
+            period,
+            result,
+            published.get((indicator.code, scope, str(period))),
+            coverage=catalogue.headline_coverage,
         )
         for indicator, scope, period, result in computed
     ]
@@ -155,31 +188,31 @@ def _figure(
     scope: str,
     period: ReportingPeriod,
     result: Aggregate,
-    published: ObservationRow | None,
+    found: ObservationRow | None,
+    *,
+    coverage: float,
 ) -> Figure:
-    if published is not None:
-        return Figure(
-            indicator.code,
-            scope,
-            str(period),
-            published.value_number,
-            None,
-            None,
-            0,
-            result.expected,
-            result.missing,
-            "published",
-            published.source,
-        )
+    """The figure: computed and published side by side, and the headline of the two."""
+    method = headline_method(
+        published=found is not None,
+        reported=result.reported,
+        expected=result.expected,
+        coverage=coverage,
+    )
+    computed = result.value if result.reported else None
     return Figure(
         indicator.code,
         scope,
         str(period),
-        result.value,
+        found.value_number if found is not None and method == "published" else computed,
         result.numerator,
         result.denominator,
         result.reported,
         result.expected,
         result.missing,
-        "computed",
+        method,
+        found.source if found is not None else None,
+        computed,
+        found.value_number if found is not None else None,
+        found.note if found is not None else None,
     )

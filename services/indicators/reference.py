@@ -56,7 +56,10 @@ async def seed_reference(
             "late": False,
             "submission": None,
             "source": f"reference:{figure.source}",
-            "note": catalogue.sources.get(figure.source),
+            "note": "; ".join(
+                text for text in (catalogue.sources.get(figure.source), figure.note) if text
+            )
+            or None,
         }
         for indicator in catalogue.indicators
         for figure in indicator.published

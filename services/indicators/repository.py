@@ -52,6 +52,16 @@ async def load_populations(session: AsyncSession) -> list[Population]:
     ]
 
 
+async def population_descriptions(
+    session: AsyncSession, *, names: Sequence[str] | None = None
+) -> dict[str, str]:
+    """Name -> description of the stored populations that have one."""
+    query = select(PopulationRow.name, PopulationRow.description)
+    if names is not None:
+        query = query.where(PopulationRow.name.in_(names))
+    return {name: text for name, text in (await session.execute(query)).all() if text}
+
+
 async def load_programs(session: AsyncSession) -> list[Program]:
     rows = (await session.scalars(select(ProgramRow).order_by(ProgramRow.code))).all()
     return [

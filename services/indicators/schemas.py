@@ -38,9 +38,16 @@ class AgencyOut(BaseModel):
 
 
 class AgencyIn(BaseModel):
-    """An agency to create or replace (the code is in the path)."""
+    """An agency to create or replace (the code is in the path).
+
+    What ``GET /agencies/{code}`` answers may be sent back as is: ``code`` must then be the
+    path's, and ``predecessors`` (read-only, from the other agencies' successors) what it is.
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    code: str | None = Field(None, description="If given, the code of the path")
+    predecessors: list[str] | None = Field(None, description="Read-only; ignored if unchanged")
 
     name_vi: str = Field(..., min_length=1, max_length=300)
     name_en: str = Field(..., min_length=1, max_length=300)
@@ -54,19 +61,29 @@ class AgencyIn(BaseModel):
 
 
 class PopulationIn(BaseModel):
-    """A population: explicit members or a group rule such as ``central22+BHXH+local``."""
+    """A population: explicit members or a group rule such as ``central22+BHXH+local``.
+
+    The spec's ``{name, members}`` and what ``GET /populations/{name}`` answers are accepted:
+    ``name`` must be the path's; ``period``, ``resolved`` and ``size`` are read-only (the members
+    this definition gives for ``period``) and ignored when they agree.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
+    name: str | None = Field(None, description="If given, the name of the path")
     members: list[str] | None = None
     rule: str | None = Field(None, max_length=500)
     description: str | None = Field(None, max_length=1000)
+    period: str | None = Field(None, max_length=16, description="Read-only: of `resolved`")
+    resolved: list[str] | None = Field(None, description="Read-only; ignored if unchanged")
+    size: int | None = Field(None, description="Read-only; ignored if unchanged")
 
 
 class PopulationOut(BaseModel):
     name: str
     members: list[str] | None
     rule: str | None
+    description: str | None = None
     period: str
     resolved: list[str] = Field(description="The members for `period`")
     size: int
@@ -86,19 +103,31 @@ class ObservationOut(StoredObservation):
 
 
 class AggregateOut(BaseModel):
-    """A national (or group, or population) figure, how it arose and who has not reported."""
+    """A national (or group, or population) figure, how it arose and who has not reported.
+
+    Values are exact (no rounding). ``value`` is the headline: the published figure until
+    ``coverage`` reaches the configured share, the computed one from then on (see the README).
+    """
 
     indicator: str
     period: str
     scope: str
-    value: float | None
+    value: float | None = Field(description="The headline figure (`method` says which)")
+    method: str = Field(description="Which figure `value` is: computed or published")
+    computed: float | None = Field(
+        description="From agencies' values: 100 × numerator / denominator for a share"
+    )
+    published: float | None = Field(description="As the committee published it, if it did")
+    source: str | None = Field(None, description="The report the published figure comes from")
+    published_note: str | None = Field(
+        None, description="The report's title, and what the printed figure is when not the share"
+    )
     numerator: float | None
     denominator: float | None
-    reported: int
-    expected: int
+    reported: int = Field(description="Agencies whose value counts for the period")
+    expected: int = Field(description="Agencies expected to report")
+    coverage: float | None = Field(description="reported / expected")
     missing: list[str]
-    method: str = Field(description="computed from agencies' values, or published")
-    source: str | None = None
     as_of: datetime | None = None
 
 

@@ -5,6 +5,7 @@ from datetime import datetime
 from prometheus_client import Counter, Gauge
 
 from services.notify.domain.calendar import Stage
+from services.notify.domain.reminders import SkipReason
 
 EMAILS_SENT = Counter("dx_notify_emails_sent", "E-mails delivered", ["kind"])
 EMAILS_FAILED = Counter("dx_notify_emails_failed", "Delivery attempts that failed", ["kind"])
@@ -13,6 +14,15 @@ EMAILS_RETRIED = Counter(
 )
 DEAD_LETTERS = Counter(
     "dx_notify_dead_letters", "E-mails given up on after the last attempt", ["kind"]
+)
+ITEMS_SKIPPED = Counter(
+    "dx_notify_items_skipped",
+    "Reminder items a run (dry or not) considered and did not send, by reason",
+    ["reason"],
+)
+WITHOUT_CONTACTS = Gauge(
+    "dx_notify_agencies_without_contacts",
+    "Agencies the last reminder run had something to send to but no contact for",
 )
 LAST_SUCCESSFUL_RUN = Gauge(
     "dx_notify_last_successful_run_timestamp_seconds",
@@ -25,6 +35,8 @@ LAST_SUCCESSFUL_RUN = Gauge(
 for _kind in Stage:
     for _counter in (EMAILS_SENT, EMAILS_FAILED, EMAILS_RETRIED, DEAD_LETTERS):
         _counter.labels(_kind.value)
+for _reason in SkipReason:
+    ITEMS_SKIPPED.labels(_reason.value)
 
 _last_success: dict[str, float] = {}
 

@@ -54,6 +54,7 @@ class IndicatorRow(Base):
     frequency: Mapped[str] = mapped_column(String(16), nullable=False)
     due_days: Mapped[int] = mapped_column(Integer, nullable=False)
     reporters: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False)
+    target_years: Mapped[list[int] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 

@@ -56,6 +56,7 @@ async def upsert_indicator(
         "frequency": indicator.frequency,
         "due_days": indicator.due_days,
         "reporters": [r.model_dump(mode="json") for r in indicator.reporters],
+        "target_years": sorted({t.year for t in indicator.targets}),
         "updated_at": now,
     }
     await upsert(session, IndicatorRow, [values], ["code"])
@@ -130,6 +131,7 @@ async def load_indicators(
             frequency=r.frequency,
             due_days=r.due_days,
             reporters=tuple(ReporterSpan.model_validate(s) for s in r.reporters),
+            target_years=None if r.target_years is None else tuple(r.target_years),
         )
         for r in await session.scalars(query)
     ]

@@ -61,6 +61,10 @@ class ReminderRun(BaseModel):
     dry_run: bool
     sent: list[SentLetter]
     skipped: list[SkippedItem]
+    no_contacts: list[str] = Field(
+        default_factory=list,
+        description="Agencies there was something to send to but no contact for (add them)",
+    )
 
 
 class DueReminders(BaseModel):

@@ -26,7 +26,7 @@ from services.notify.domain.reminders import (
 )
 from services.notify.domain.replica import AgencyCard, IndicatorCard
 from services.notify.mail import LetterRenderer, new_message_id
-from services.notify.metrics import record_last_success
+from services.notify.metrics import ITEMS_SKIPPED, WITHOUT_CONTACTS, record_last_success
 from services.notify.schemas import ReminderRun, SentLetter, SkippedItem
 from services.notify.settings import NotifySettings
 
@@ -181,6 +181,17 @@ async def _dispatch(
         run.sent += [SentLetter.of(q, message) for q, message in queued]
         skipped += late_skips
     run.skipped = [SkippedItem.of(s) for s in skipped]
+    for item in skipped:
+        ITEMS_SKIPPED.labels(item.reason.value).inc()
+    run.no_contacts = sorted({s.agency for s in skipped if s.reason is SkipReason.NO_CONTACTS})
+    WITHOUT_CONTACTS.set(len(run.no_contacts))
+    if run.no_contacts:
+        log.warning(
+            "no contact for %d agencies owed reminders for %s: %s",
+            len(run.no_contacts),
+            period,
+            ", ".join(run.no_contacts),
+        )
     if not dry_run and run.sent:
         log.info("queued %d letter(s) for %s", len(run.sent), period)
     return run

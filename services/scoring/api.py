@@ -8,22 +8,38 @@ from fastapi import Depends, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import AdminDep
-from libs.common.errors import InvalidInput, NotFound, ProblemItem, problem_responses
+from libs.common.errors import (
+    InvalidInput,
+    NotFound,
+    ProblemItem,
+    check_echoed,
+    problem_responses,
+)
 from libs.common.events import utcnow
 from libs.common.periods import ReportingPeriod, parse_period
 from libs.common.service import ReadSession, WriteSession, api_router
 from services.scoring import repository
 from services.scoring.domain.catalogue import Indicator
-from services.scoring.domain.completeness import local_day
+from services.scoring.domain.completeness import (
+    completeness_by_agency,
+    completeness_by_indicator,
+    local_day,
+    overall_completeness,
+    rank_by_completeness,
+)
 from services.scoring.domain.explain import Language
 from services.scoring.domain.laggards import find_laggards
 from services.scoring.domain.scorecard import ScoreCard, period_cards
-from services.scoring.domain.standing import laggard_standings
+from services.scoring.domain.standing import expected_reports, laggard_standings
 from services.scoring.domain.summary import computed_summary, official_summary
 from services.scoring.schemas import (
+    AgencyCompleteness,
     AssessmentIn,
     AssessmentOut,
+    CompletenessCounts,
+    CompletenessOut,
     Group,
+    IndicatorCompleteness,
     LaggardOut,
     RankingOut,
     ScoreOut,
@@ -160,10 +176,49 @@ async def list_laggards(
         reports=await repository.reports(session, indicators=codes),
         national={code: points.get(period) for (code, _), points in figures.items()},
         today=local_day(utcnow()),
+        published=await repository.published_headlines(session, codes, str(period)),
     )
     laggards = find_laggards(standings, language=lang)
     agencies = await repository.agencies(session, codes=[laggard.agency for laggard in laggards])
     return [LaggardOut.of(laggard, agencies.get(laggard.agency)) for laggard in laggards]
+
+
+@router.get("/completeness", response_model=CompletenessOut)
+async def reporting_completeness(
+    session: ReadSession, period: PeriodDep, program: str | None = None
+) -> CompletenessOut:
+    """Reporting and on-time rates of a period: per indicator, per agency (ranked), in total."""
+    indicators = await _program(session, program)
+    codes = [indicator.code for indicator in indicators]
+    owed = expected_reports(
+        indicators,
+        period=period,
+        reports=await repository.reports(session, indicators=codes, within=period),
+    )
+    due = {report.indicator: report.due for report in owed}
+    by_agency = completeness_by_agency(owed)
+    agencies = await repository.agencies(session, codes=list(by_agency))
+    return CompletenessOut(
+        period=str(period),
+        program=program,
+        total=CompletenessCounts.of(overall_completeness(owed)),
+        indicators=[
+            IndicatorCompleteness(
+                indicator=code, due=due[code], **CompletenessCounts.of(counts).model_dump()
+            )
+            for code, counts in completeness_by_indicator(owed).items()
+        ],
+        agencies=[
+            AgencyCompleteness(
+                agency=code,
+                name_vi=agencies[code].name_vi if code in agencies else None,
+                groups=list(agencies[code].groups) if code in agencies else [],
+                rank=rank,
+                **CompletenessCounts.of(by_agency[code]).model_dump(),
+            )
+            for rank, code in rank_by_completeness(by_agency)
+        ],
+    )
 
 
 @router.put(
@@ -182,6 +237,22 @@ async def put_assessment(
     asked = _period(period, where="path")
     if not await repository.indicators(session, codes=[indicator]):
         raise NotFound(f"No indicator {indicator}")
+    stored = await repository.assessments(session, indicators=[indicator], period=str(asked))
+    current = AssessmentOut.of(stored[0]) if stored else None
+    echoed = str(_period(body.period, where="body")) if body.period is not None else None
+    check_echoed(
+        {"indicator": body.indicator, "period": echoed},
+        keys={"indicator": indicator, "period": str(asked)},
+    )
+    check_echoed(
+        {"author": body.author, "recorded_at": body.recorded_at},
+        read_only={
+            "author": current.author if current else None,
+            "recorded_at": current.recorded_at if current else None,
+        },
+    )
+    if current is not None and (current.label, current.note) == (body.label, body.note):
+        return current  # the same assessment again changes nothing
     row = await repository.record_assessment(
         session,
         indicator=indicator,
@@ -192,6 +263,22 @@ async def put_assessment(
         now=utcnow(),
     )
     return AssessmentOut.of(row)
+
+
+@router.get(
+    "/assessments/{indicator}/{period}",
+    response_model=AssessmentOut,
+    responses=problem_responses(NotFound),
+)
+async def get_assessment(
+    indicator: str, period: Annotated[str, Path(description=PERIODS)], session: ReadSession
+) -> AssessmentOut:
+    """The official assessment of an indicator for a period."""
+    asked = str(_period(period, where="path"))
+    rows = await repository.assessments(session, indicators=[indicator], period=asked)
+    if not rows:
+        raise NotFound(f"No assessment of {indicator} for {asked}")
+    return AssessmentOut.of(rows[0])
 
 
 @router.get("/assessments", response_model=list[AssessmentOut])

@@ -150,11 +150,24 @@ async def store_aggregates(
         old = stored.get(named)
         if old is not None and aware(old[2]) > aware(recorded_at):
             continue  # overtaken on the bus by a newer figure
-        rows.append(figure.model_dump() | {"recorded_at": recorded_at})
+        # The columns scoring keeps; fields an event gains later (optional) are not columns.
+        kept = figure.model_dump(include=set(AggregateRow.__table__.columns.keys()))
+        rows.append(kept | {"recorded_at": recorded_at})
         if old is None or old[:2] != (figure.value, figure.method):
             moved.add(named[:2])
     await upsert(session, AggregateRow.__table__, rows, ["indicator", "scope", "period"])
     return moved
+
+
+async def published_headlines(session: AsyncSession, codes: Names, period: str) -> set[str]:
+    """The indicators whose headline figure for `period` is the committee's published one."""
+    query = _filtered(
+        select(AggregateRow.indicator).where(
+            AggregateRow.period == period, AggregateRow.method == "published"
+        ),
+        (AggregateRow.indicator, codes),
+    )
+    return set(await session.scalars(query))
 
 
 async def aggregate_points(

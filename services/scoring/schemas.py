@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from libs.common.db import aware
 from services.scoring.domain.catalogue import Agency, Indicator
+from services.scoring.domain.completeness import Completeness
 from services.scoring.domain.explain import Language
 from services.scoring.domain.laggards import Laggard
 from services.scoring.domain.scorecard import ScoreCard
@@ -183,10 +184,20 @@ class LaggardOut(BaseModel):
 
 
 class AssessmentIn(BaseModel):
-    """An official assessment as the standing agency records it."""
+    """An official assessment as the standing agency records it.
+
+    What a GET answered may be sent back as is: ``indicator`` and ``period`` must be the path's;
+    ``author`` and ``recorded_at`` are read-only and ignored when they agree with the stored ones.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
     label: AssessmentLabel
     note: str | None = Field(None, max_length=4000)
+    indicator: str | None = Field(None, description="If given, the indicator of the path")
+    period: str | None = Field(None, description="If given, the period of the path")
+    author: str | None = Field(None, description="Read-only; ignored if unchanged")
+    recorded_at: datetime | None = Field(None, description="Read-only; ignored if unchanged")
 
 
 class AssessmentOut(BaseModel):
@@ -210,3 +221,49 @@ class AssessmentOut(BaseModel):
             author=row.author,
             recorded_at=aware(row.recorded_at),
         )
+
+
+class CompletenessCounts(BaseModel):
+    """Expected, reported and on-time reports, and their rates (0..1, null if none expected)."""
+
+    expected: int
+    reported: int
+    on_time: int
+    reporting_rate: float | None = Field(description="reported / expected")
+    on_time_rate: float | None = Field(description="reported by the due date / expected")
+
+    @classmethod
+    def of(cls, counts: Completeness) -> CompletenessCounts:
+        return cls(
+            expected=counts.expected,
+            reported=counts.reported,
+            on_time=counts.on_time,
+            reporting_rate=counts.reporting_rate,
+            on_time_rate=counts.on_time_rate,
+        )
+
+
+class IndicatorCompleteness(CompletenessCounts):
+    """One indicator's reports for the period, over the agencies expected to send them."""
+
+    indicator: str
+    due: date
+
+
+class AgencyCompleteness(CompletenessCounts):
+    """One agency's reports for the period over all its indicators, and its rank by them."""
+
+    agency: str
+    name_vi: str | None = None
+    groups: list[str] = Field(default_factory=list)
+    rank: int = Field(description="By reporting rate, then on-time rate (1, 2, 2, 4)")
+
+
+class CompletenessOut(BaseModel):
+    """Reporting completeness and timeliness of a period (SCORING.md §5, DHIS2's summary)."""
+
+    period: str
+    program: str | None
+    total: CompletenessCounts
+    indicators: list[IndicatorCompleteness]
+    agencies: list[AgencyCompleteness] = Field(description="Ranked, best first")

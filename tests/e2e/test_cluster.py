@@ -30,6 +30,7 @@ T = TypeVar("T")
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 TOKEN = "cluster-admin-token"
+GATEWAY_PORT = free_port()
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +61,7 @@ async def running(
         logs=artifacts / "cluster",
         admin_token=TOKEN,
         kafka=link.address,
+        gateway_port=GATEWAY_PORT,
     )
     # Starting processes blocks; run it beside the loop that serves the proxy.
     started = await asyncio.to_thread(context.__enter__)
@@ -84,7 +86,8 @@ async def wait_for_catalogue(client: httpx.AsyncClient) -> None:
     raise AssertionError("the catalogue never appeared")
 
 
-async def test_round_trip_across_processes(gateway: httpx.AsyncClient) -> None:
+async def test_round_trip_across_processes(gateway: httpx.AsyncClient, running: Cluster) -> None:
+    assert running.gateway == f"http://127.0.0.1:{GATEWAY_PORT}"  # the port it was asked for
     await wait_for_catalogue(gateway)
     receipt = await submit(
         gateway,

@@ -174,6 +174,10 @@ async def laggards(
     )
 
 
+async def completeness(reader: ServiceReader, *, period: str, program: str | None) -> Record | None:
+    return await reader.record("/api/v1/completeness", {"period": period, "program": program})
+
+
 async def notifications(reader: ServiceReader, agency_code: str) -> list[Record]:
     return await reader.records("/api/v1/notifications", {"agency": agency_code})
 

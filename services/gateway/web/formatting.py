@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from libs.common.periods import ReportingPeriod, parse_period, period_containing
@@ -15,10 +16,14 @@ _OPS = {"=": "", ">=": "≥ ", ">": "> ", "<=": "≤ ", "<": "< "}
 
 
 def number(value: float | None, lang: Lang, *, digits: int = 2) -> str:
-    """``52.3`` as ``52,3`` in Vietnamese (decimal comma, thousands dot), ``52.3`` in English."""
+    """``52.3`` as ``52,3`` in Vietnamese (decimal comma, thousands dot), ``52.3`` in English.
+
+    Rounded half-up on the decimals a person reads, as the committee rounds (6.25 → 6,3).
+    """
     if value is None:
         return DASH
-    shown = f"{value:,.{digits}f}"
+    rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+    shown = f"{rounded:,.{digits}f}"
     if "." in shown:
         shown = shown.rstrip("0").rstrip(".")
     if lang == "vi":
@@ -47,7 +52,7 @@ def machine(value: float | bool | None) -> str:
     return repr(float(value)).removesuffix(".0") if float(value).is_integer() else repr(value)
 
 
-def show_value(value: Any, unit: str | None, lang: Lang) -> str:
+def show_value(value: Any, unit: str | None, lang: Lang, *, digits: int = 2) -> str:
     """A figure with its unit: ``52,3%``, ``Có``/``Không`` for an agency's yes/no answer."""
     if value is None:
         return DASH
@@ -55,13 +60,50 @@ def show_value(value: Any, unit: str | None, lang: Lang) -> str:
         return text("yes" if value else "no", lang)
     if not isinstance(value, int | float):
         return str(value)
-    return number(float(value), lang) + ("%" if unit == "percent" else "")
+    return number(float(value), lang, digits=digits) + ("%" if unit == "percent" else "")
 
 
-def value_cell(value: Any, unit: str | None, lang: Lang) -> Cell:
-    """A right-aligned figure whose CSV form is machine-readable."""
-    raw = machine(value) if isinstance(value, bool | int | float) else None
-    return Cell(show_value(value, unit, lang), raw=raw or "", numeric=True)
+def committee_digits(published: float | None) -> int:
+    """How many decimals the committee writes a figure with: as it wrote the published one
+    (52.3 → 1, 56.63 → 2), one or two; two when it published nothing."""
+    if published is None:
+        return 2
+    places = Decimal(repr(float(published))).normalize().as_tuple().exponent
+    return min(2, max(1, -places if isinstance(places, int) else 2))
+
+
+def headline(figure: Mapping[str, Any], unit: str | None, lang: Lang) -> str:
+    """A national figure as the dashboard states it: the headline first, then the other one.
+
+    ``52,3% (công bố) · 3,5% từ 5/86 báo cáo`` while the published figure is the headline;
+    ``92,77% từ 83/83 báo cáo · 92,77% (công bố)`` once the computed one is.
+    """
+    suffix = "%" if unit == "percent" else ""
+    published, computed = as_number(figure.get("published")), as_number(figure.get("computed"))
+    digits = committee_digits(published)
+    parts = {}
+    if published is not None:
+        parts["published"] = (
+            f"{number(published, lang, digits=2)}{suffix} ({text('published_short', lang)})"
+        )
+    if computed is not None:
+        counts = f"{figure.get('reported')}/{figure.get('expected')}"
+        reports = text("from_reports", lang).format(counts=counts)
+        parts["computed"] = f"{number(computed, lang, digits=digits)}{suffix} {reports}"
+    first = "computed" if figure.get("method") == "computed" else "published"
+    ordered = [parts[k] for k in (first, *(k for k in parts if k != first)) if k in parts]
+    return " · ".join(ordered) or DASH
+
+
+def value_cell(value: Any, unit: str | None, lang: Lang, *, digits: int = 2) -> Cell:
+    """A right-aligned figure; its CSV form is machine-readable, rounded as it is shown."""
+    raw = None
+    if isinstance(value, bool):
+        raw = machine(value)
+    elif isinstance(value, int | float):
+        rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+        raw = machine(float(rounded))
+    return Cell(show_value(value, unit, lang, digits=digits), raw=raw or "", numeric=True)
 
 
 def target_for(targets: Iterable[Mapping[str, Any]], year: int) -> Mapping[str, Any] | None:

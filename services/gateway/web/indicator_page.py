@@ -12,7 +12,9 @@ from services.gateway.web.data import DEMO_SOURCE, Record, ServiceReader, is_syn
 from services.gateway.web.formatting import (
     DASH,
     as_number,
+    committee_digits,
     default_period,
+    headline,
     parse_or_none,
     percent_of,
     period_choices,
@@ -172,7 +174,7 @@ async def indicator_page(
     missing = {str(m) for f in current if f for m in f.get("missing") or []} - set(reported)
     page.tables = [
         _series_table(indicator, series_periods, scopes, values, lang),
-        _completeness_table(scopes, current, lang),
+        _completeness_table(indicator, scopes, current, lang),
         _breakdown_table(indicator, reported, missing, names, lang),
     ]
     drawn = province_map(
@@ -204,6 +206,9 @@ def _series_table(
     lang: Lang,
 ) -> Table:
     unit = indicator.get("unit")
+    # As the committee writes this indicator's figures: the decimals of its published ones.
+    written = [as_number(p.get("value")) for p in indicator.get("published") or []]
+    digits = max((committee_digits(v) for v in written if v is not None), default=2)
     table = Table(
         id="series",
         caption=text("series", lang),
@@ -221,17 +226,21 @@ def _series_table(
             table.add(
                 text_cell(period),
                 text_cell(named(SCOPES, scope, lang)),
-                value_cell(values.get((period, scope)), unit, lang),
+                value_cell(values.get((period, scope)), unit, lang, digits=digits),
                 Cell(show_target(target, unit, lang)),
             )
     return table
 
 
-def _completeness_table(scopes: tuple[str, ...], figures: list[Record | None], lang: Lang) -> Table:
+def _completeness_table(
+    indicator: Record, scopes: tuple[str, ...], figures: list[Record | None], lang: Lang
+) -> Table:
     table = Table(
         id="completeness",
         caption=text("completeness", lang),
-        headers=[text(h, lang) for h in ("scope", "reported", "expected", "rate", "source")],
+        headers=[
+            text(h, lang) for h in ("scope", "figure", "reported", "expected", "rate", "source")
+        ],
         empty=text("no_data", lang),
     )
     for scope, figure in zip(scopes, figures, strict=True):
@@ -242,6 +251,7 @@ def _completeness_table(scopes: tuple[str, ...], figures: list[Record | None], l
         source = str(figure.get("source") or "").removeprefix("reference:")
         table.add(
             text_cell(named(SCOPES, scope, lang)),
+            text_cell(headline(figure, indicator.get("unit"), lang)),
             Cell(str(reported), numeric=True),
             Cell(str(expected), numeric=True),
             Cell(percent_of(as_number(reported), as_number(expected), lang), numeric=True),

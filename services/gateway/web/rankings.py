@@ -188,29 +188,46 @@ def reasons_table(entries: list[Record], names: dict[str, Record], lang: Lang) -
     return table
 
 
-async def laggards_page(
-    reader: ServiceReader, *, period: str | None, program: str | None, lang: Lang, today: date
-) -> Page:
-    """Agencies with missing or late reports, or goals in the lowest band, and why."""
+async def programme_page(
+    reader: ServiceReader,
+    *,
+    name: str,
+    period: str | None,
+    program: str | None,
+    lang: Lang,
+    today: date,
+) -> tuple[Page, str]:
+    """A page of one period (and the period), optionally of one programme, with both filters."""
     chosen, choices = await common_period(reader, period, today)
-    known = await data.programs(reader)
+    known, synthetic = await asyncio.gather(
+        data.programs(reader), data.holds_synthetic(reader, chosen)
+    )
     codes = [str(p.get("code")) for p in known]
     program = program if program in codes else None
-    entries, agencies, synthetic = await asyncio.gather(
-        data.laggards(reader, period=chosen, program=program, lang=lang),
-        data.agencies(reader),
-        data.holds_synthetic(reader, chosen),
-    )
     page = Page(
-        name="laggards",
+        name=name,
         lang=lang,
-        title=text("laggards", lang),
+        title=text(name, lang),
         subtitle=f"{text('period', lang)} {chosen}" + (f" · {program}" if program else ""),
         period=chosen,
         periods=[Choice(p, p) for p in choices],
         program=program,
         programs=[Choice("", "—")] + [Choice(c, c) for c in codes],
         synthetic=bool(synthetic),
+    )
+    return page, chosen
+
+
+async def laggards_page(
+    reader: ServiceReader, *, period: str | None, program: str | None, lang: Lang, today: date
+) -> Page:
+    """Agencies with missing or late reports, or goals in the lowest band, and why."""
+    page, chosen = await programme_page(
+        reader, name="laggards", period=period, program=program, lang=lang, today=today
+    )
+    entries, agencies = await asyncio.gather(
+        data.laggards(reader, period=chosen, program=page.program, lang=lang),
+        data.agencies(reader),
     )
     names = {str(a.get("code")): a for a in agencies}
     page.tables = [

@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.web.agency_page import agency_page
 from services.gateway.web.cache import PageCache
+from services.gateway.web.completeness import completeness_page
 from services.gateway.web.data import ServiceReader
 from services.gateway.web.indicator_page import indicator_page
 from services.gateway.web.labels import Lang, assessment, choose_lang, glyph, text
@@ -219,6 +220,19 @@ def dashboard_router(*, cache_seconds: float = 30.0) -> APIRouter:
                 "openapi": f"{root}/api/v1/openapi.json",
             },
             headers=SECURITY_HEADERS,
+        )
+
+    @router.get("/completeness")
+    async def completeness(
+        view: ViewDep, period: PeriodQuery = None, program: CodeQuery = None
+    ) -> Response:
+        """Reporting and on-time rates: in total, per indicator, per agency (ranked)."""
+        return await respond(
+            view,
+            ("completeness", period, program),
+            lambda reader, lang: completeness_page(
+                reader, period=period, program=program, lang=lang, today=date.today()
+            ),
         )
 
     @router.get("/static/{name:path}")

@@ -7,17 +7,12 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, Query
 
 from libs.common.auth import AdminDep, PrincipalDep, Role
-from libs.common.errors import NotFound, problem_responses
+from libs.common.errors import Forbidden, NotFound, problem_responses
 from libs.common.periods import ReportingPeriod
 from libs.common.service import ReadSession, WriteSession, api_router
 from services.indicators import repository
-from services.indicators.api.deps import (
-    CatalogueDep,
-    PartsDep,
-    PeriodQuery,
-    catalogue_change,
-    current_half,
-)
+from services.indicators.admin import current_half
+from services.indicators.api.deps import CatalogueDep, PartsDep, PeriodQuery, catalogue_change
 from services.indicators.catalogue_cache import CatalogueView, load_view
 from services.indicators.domain.catalogue import Indicator
 from services.indicators.domain.populations import predecessors
@@ -32,15 +27,26 @@ from services.indicators.schemas import (
 router = api_router(tags=["catalogue"])
 
 
-@router.get("/agencies", response_model=list[AgencyOut], response_model_exclude_none=True)
+@router.get(
+    "/agencies",
+    response_model=list[AgencyOut],
+    response_model_exclude_none=True,
+    responses=problem_responses(Forbidden),
+)
 async def list_agencies(
     catalogue: CatalogueDep,
     principal: PrincipalDep,
     kind: str | None = None,
     group: str | None = None,
     period: PeriodQuery = None,
+    without_contacts: Annotated[
+        bool, Query(description="Only agencies nobody can be reminded at (admin)")
+    ] = False,
 ) -> list[AgencyOut]:
     """Agencies, optionally of one kind or group, or only those existing in a period."""
+    admin = principal.role is Role.ADMIN
+    if without_contacts and not admin:
+        raise Forbidden("Only an admin sees who has contacts")
     agencies = list(catalogue.agencies.values())
     chosen = [
         a
@@ -48,8 +54,8 @@ async def list_agencies(
         if (kind is None or a.kind == kind)
         and (group is None or group in a.groups)
         and (period is None or a.is_valid_on(period.end))
+        and not (without_contacts and a.contacts)
     ]
-    admin = principal.role is Role.ADMIN
     return [
         AgencyOut.of(a, predecessors=predecessors(a.code, agencies), with_contacts=admin)
         for a in chosen
@@ -78,28 +84,36 @@ async def get_agency(code: str, catalogue: CatalogueDep, principal: PrincipalDep
 async def put_agency(
     code: str, body: AgencyIn, principal: AdminDep, session: WriteSession, parts: PartsDep
 ) -> AgencyOut:
-    """Create or replace an agency (admin)."""
+    """Create or replace an agency (admin); what a GET answered may be sent back as is."""
     agency = await parts.admin.save_agency(session, code, body)
-    return AgencyOut.of(agency, predecessors=[], with_contacts=True)
+    view = await load_view(session)
+    return AgencyOut.of(
+        agency, predecessors=predecessors(code, view.agencies.values()), with_contacts=True
+    )
 
 
 @router.get("/populations", response_model=list[PopulationOut])
 async def list_populations(
-    catalogue: CatalogueDep, period: PeriodQuery = None
+    session: ReadSession, catalogue: CatalogueDep, period: PeriodQuery = None
 ) -> list[PopulationOut]:
     """Every population, resolved for a period (default: the current half-year)."""
     asked = period or current_half()
-    return [_population_out(catalogue, name, asked) for name in sorted(catalogue.populations)]
+    described = await repository.population_descriptions(session)
+    return [
+        _population_out(catalogue, name, asked, described.get(name))
+        for name in sorted(catalogue.populations)
+    ]
 
 
 @router.get(
     "/populations/{name}", response_model=PopulationOut, responses=problem_responses(NotFound)
 )
 async def get_population(
-    name: str, catalogue: CatalogueDep, period: PeriodQuery = None
+    name: str, session: ReadSession, catalogue: CatalogueDep, period: PeriodQuery = None
 ) -> PopulationOut:
     """A population and its members for a period (default: the current half-year)."""
-    return _population_out(catalogue, name, period or current_half())
+    described = await repository.population_descriptions(session, names=[name])
+    return _population_out(catalogue, name, period or current_half(), described.get(name))
 
 
 @router.put(
@@ -108,19 +122,25 @@ async def get_population(
 async def put_population(
     name: str, body: PopulationIn, principal: AdminDep, session: WriteSession, parts: PartsDep
 ) -> PopulationOut:
-    """Create or replace a population (admin); the resolved member list is returned."""
+    """Create or replace a population (admin); the resolved member list is returned.
+
+    Takes ``{name, members}``, ``{name, rule}``, or what a GET answered, sent back as is.
+    """
     await parts.admin.save_population(session, name, body)
     view = await load_view(session)
-    return _population_out(view, name, current_half())
+    return _population_out(view, name, current_half(), body.description)
 
 
-def _population_out(catalogue: CatalogueView, name: str, period: ReportingPeriod) -> PopulationOut:
+def _population_out(
+    catalogue: CatalogueView, name: str, period: ReportingPeriod, description: str | None
+) -> PopulationOut:
     population = catalogue.population(name)
     resolved = catalogue.resolve(population, period)
     return PopulationOut(
         name=name,
         members=list(population.members) if population.members is not None else None,
         rule=population.rule,
+        description=description,
         period=str(period),
         resolved=resolved,
         size=len(resolved),

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
 
 from libs.common.errors import InvalidInput, ProblemItem
 from libs.common.events import CATALOGUE_VERSION_HEADER, catalogue_version, utcnow
-from libs.common.periods import ReportingPeriod, parse_period, period_containing
+from libs.common.periods import ReportingPeriod, parse_period
 from libs.common.service import ReadSession
 from services.indicators.admin import CatalogueAdmin
 from services.indicators.catalogue_cache import CatalogueCache, CatalogueView
@@ -70,8 +69,3 @@ async def period_param(
 
 
 PeriodQuery = Annotated[ReportingPeriod | None, Depends(period_param)]
-
-
-def current_half() -> ReportingPeriod:
-    """The half-year we are in."""
-    return period_containing(date.today(), "half")

@@ -94,7 +94,7 @@ async def aggregate_indicator(
     ] = "national",
     as_of: Annotated[UtcInstant | None, Query()] = None,
 ) -> AggregateOut:
-    """The national figure: numerator, denominator, who reported and who is missing."""
+    """The national figure: published and computed, coverage, who is missing."""
     indicator = catalogue.indicator(code)
     if period is None:
         raise InvalidInput(
@@ -108,12 +108,16 @@ async def aggregate_indicator(
         period=str(period),
         scope=scope,
         value=figure.value,
+        method=figure.method,
+        computed=figure.computed,
+        published=figure.published,
+        source=figure.source,
+        published_note=figure.published_note,
         numerator=figure.numerator,
         denominator=figure.denominator,
         reported=figure.reported,
         expected=figure.expected,
+        coverage=figure.reported / figure.expected if figure.expected else None,
         missing=list(figure.missing),
-        method=figure.method,
-        source=figure.source,
         as_of=as_of,
     )

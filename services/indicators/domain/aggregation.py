@@ -7,14 +7,18 @@ type, a ``(numerator, denominator)`` pair for ``ratio_of_sums`` (e.g. services i
 offered). ``None`` or no entry means not reported.
 
 - ``share_of_agencies``: numerator = members whose value is true or meets the indicator's target
-  (§1); denominator = members; value = 100 × numerator / denominator, rounded half-up to one
-  decimal (45/86 → 52.3); a false value is reported but not met; non-reporters are ``missing``.
+  for them (§1: the target an agency set itself, else the committee's); denominator = members;
+  value = 100 × numerator / denominator (45/86 → 52.3255…); a false value is reported but not
+  met; non-reporters are ``missing``.
 - ``by_group``: one group's figure (call once per group with that group's members): a share for
   boolean values, else a mean.
-- ``mean``: Σ values / reporting members (numerator = Σ, denominator = count), two decimals.
+- ``mean``: Σ values / reporting members (numerator = Σ, denominator = count).
 - ``ratio_of_sums``: Σ numerators / Σ denominators over reporting members (× 100 for percent).
 - ``national``: members are the reporters (``national_reporters``); the first that reported gives
   the value.
+
+Values are exact (full float precision): rounding to the committee's one or two decimals is
+presentation, done where figures are shown (the dashboard, its CSV downloads).
 
 Mergers need nothing here: the member list of a period already holds only agencies valid at its
 end, with successors in place of the agencies they absorbed. A successor's value counts once, for
@@ -28,7 +32,6 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeGuard, TypeVar
 
 from libs.common.periods import ReportingPeriod, latest_counting
@@ -37,8 +40,6 @@ from services.indicators.domain.catalogue import Direction, Indicator, Target
 AgencyValue = bool | float | tuple[float, float]
 V = TypeVar("V")
 
-SHARE_DECIMALS = 1  # the committee's "45/86 = 52.3%"
-VALUE_DECIMALS = 2  # group and national figures are published with two decimals (59.89)
 STANDING_AGENCY = "BTTTT"  # reports national figures whose owner is not one agency
 # Due dates are Vietnamese calendar days; Vietnam keeps UTC+7 all year round.
 VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
@@ -74,7 +75,6 @@ def aggregate(
     members: Sequence[str],
     values: Mapping[str, AgencyValue | None],
     period: ReportingPeriod,
-    decimals: int | None = None,
 ) -> Aggregate:
     """Aggregate the members' latest values for ``period`` as the indicator says (§4)."""
     order = list(dict.fromkeys(members))  # national keeps the caller's order; dedupe only
@@ -87,20 +87,17 @@ def aggregate(
         kind = "share_of_agencies" if boolean else "mean"
     if kind == "share_of_agencies":
         met = sum(_is_met(indicator, code, value, period) for code, value in reported.items())
-        places = decimals if decimals is not None else SHARE_DECIMALS
-        return Aggregate(_share(met, len(order), places), met, len(order), *counts)
-    places = decimals if decimals is not None else VALUE_DECIMALS
+        return Aggregate(_share(met, len(order)), met, len(order), *counts)
     if kind == "ratio_of_sums":
         pairs = [_pair(indicator, code, value) for code, value in reported.items()]
         num, den = math.fsum(p[0] for p in pairs), math.fsum(p[1] for p in pairs)
         scale = 100 if indicator.unit == "percent" else 1
-        return Aggregate(_round(scale * num / den, places) if den else None, num, den, *counts)
+        return Aggregate(scale * num / den if den else None, num, den, *counts)
     numbers = [_number(indicator, code, value) for code, value in reported.items()]
     if kind == "national":
-        value = _round(numbers[0], places) if numbers else None
-        return Aggregate(value, None, None, *counts)
+        return Aggregate(numbers[0] if numbers else None, None, None, *counts)
     total = math.fsum(numbers)
-    mean = _round(total / len(numbers), places) if numbers else None
+    mean = total / len(numbers) if numbers else None
     return Aggregate(mean, total, len(numbers), *counts)
 
 
@@ -135,12 +132,12 @@ class Completeness:
     @property
     def reporting_rate(self) -> float | None:
         """Percent of expected reports that arrived (``None`` when nothing is expected)."""
-        return _share(self.reported, self.expected, SHARE_DECIMALS)
+        return _share(self.reported, self.expected)
 
     @property
     def on_time_rate(self) -> float | None:
         """Percent of expected reports that arrived by their due date."""
-        return _share(self.on_time, self.expected, SHARE_DECIMALS)
+        return _share(self.on_time, self.expected)
 
 
 def completeness(
@@ -180,7 +177,7 @@ def _is_met(indicator: Indicator, code: str, value: AgencyValue, period: Reporti
         if not isinstance(value, bool):
             raise _bad_value(indicator, code, value, "true or false")
         return value
-    target = indicator.target_for(period.year)
+    target = indicator.target_for(period.year, agency=code)  # its own, else the committee's
     if target is None:
         raise ValueError(f"indicator {indicator.code} has no target to decide who meets it")
     number = _number(indicator, code, value)
@@ -213,13 +210,5 @@ def _bad_value(indicator: Indicator, code: str, value: object, expected: str) ->
     return ValueError(f"indicator {indicator.code}, agency {code}: {value!r} is not {expected}")
 
 
-def _share(part: int, whole: int, decimals: int) -> float | None:
-    if whole == 0:
-        return None
-    return _round(Decimal(100 * part) / Decimal(whole), decimals)
-
-
-def _round(value: float | Decimal, decimals: int) -> float:
-    # Half-up on the decimal digits a person reads (repr), not on the binary float.
-    exact = value if isinstance(value, Decimal) else Decimal(repr(value))
-    return float(exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+def _share(part: int, whole: int) -> float | None:
+    return 100 * part / whole if whole else None

@@ -109,13 +109,24 @@ class Target(_Model):
     value: float
 
 
+PublishedBasis = Literal["share", "truncated", "unreproduced", "count"]
+
+
 class PublishedValue(_Model):
-    """A national or group figure the committee published, with its source report."""
+    """A national or group figure the committee published, with its source report.
+
+    ``basis`` says what the printed number is when it is not the rounded share of the agencies
+    its footnote names: ``truncated`` (17/86 = 19.77 printed 19.7), ``unreproduced`` (no count
+    in the report gives it), ``count`` (a number of agencies printed as a percent). The value is
+    kept as published; ``note`` shows the share the footnote gives.
+    """
 
     period: ReportingPeriod
     scope: Annotated[str, Field(pattern=r"^(national|central|local|population:.+)$")]
     value: float
     source: Text
+    basis: PublishedBasis = "share"
+    note: str | None = None
 
 
 class Reporting(_Model):
@@ -149,6 +160,10 @@ class Indicator(_Model):
     owner: Text
     aggregation: Aggregation
     targets: tuple[Target, ...] = ()
+    agency_targets: dict[AgencyCode, tuple[Target, ...]] = Field(
+        default_factory=dict,
+        description="Targets an agency set itself ('tự đặt ra chỉ tiêu'); others use `targets`",
+    )
     published: tuple[PublishedValue, ...] = ()
     population: str | None = None
     value_type: ValueType
@@ -166,18 +181,10 @@ class Indicator(_Model):
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:
-        ops, years = _OPS[self.direction], Counter(t.year for t in self.targets)
-        problems = [f"more than one target for {year}" for year, n in years.items() if n > 1]
-        problems += [
-            f"op {t.op!r} does not fit a {self.direction} indicator (use {' '.join(ops)})"
-            for t in self.targets
-            if t.op not in ops
-        ]
-        if self.unit == "percent":
-            problems += [
-                f"{t.value} is not a percent" for t in self.targets if not 0 <= t.value <= 100
-            ]
-        elif self.value_type == "percent":
+        problems = self._target_problems(self.targets, "")
+        for agency, targets in self.agency_targets.items():
+            problems += self._target_problems(targets, f"agency {agency}: ")
+        if self.unit != "percent" and self.value_type == "percent":
             problems.append(f"value_type percent needs unit percent, not {self.unit!r}")
         boolean_ok = self.aggregation in ("share_of_agencies", "by_group")
         if self.value_type == "boolean_per_agency" and not boolean_ok:
@@ -187,6 +194,20 @@ class Indicator(_Model):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _target_problems(self, targets: tuple[Target, ...], whose: str) -> list[str]:
+        ops, years = _OPS[self.direction], Counter(t.year for t in targets)
+        problems = [f"{whose}more than one target for {y}" for y, n in years.items() if n > 1]
+        problems += [
+            f"{whose}op {t.op!r} does not fit a {self.direction} indicator (use {' '.join(ops)})"
+            for t in targets
+            if t.op not in ops
+        ]
+        if self.unit == "percent":
+            problems += [
+                f"{whose}{t.value} is not a percent" for t in targets if not 0 <= t.value <= 100
+            ]
+        return problems
 
     @property
     def goal_code(self) -> str:
@@ -199,12 +220,16 @@ class Indicator(_Model):
         parts = (part.strip() for part in self.owner.split(";"))
         return tuple(p for p in parts if re.fullmatch(AGENCY_CODE, p))
 
-    def target_for(self, year: int) -> Target | None:
-        """The target for ``year``; else the next later one; else the last earlier one."""
-        later = sorted((t for t in self.targets if t.year >= year), key=lambda t: t.year)
+    def target_for(self, year: int, agency: str | None = None) -> Target | None:
+        """The target for ``year``; else the next later one; else the last earlier one.
+
+        An ``agency`` that set its own targets is held to those; any other to the committee's.
+        """
+        targets = self.agency_targets.get(agency, self.targets) if agency else self.targets
+        later = sorted((t for t in targets if t.year >= year), key=lambda t: t.year)
         if later:
             return later[0]
-        return max(self.targets, key=lambda t: t.year, default=None)
+        return max(targets, key=lambda t: t.year, default=None)
 
 
 class Catalogue(_Model):

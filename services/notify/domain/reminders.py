@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from libs.common.periods import ReportingPeriod
+from libs.common.periods import ReportingPeriod, programme_runs
 from services.notify.domain.calendar import (
     ChasePolicy,
     Stage,
@@ -121,6 +121,10 @@ def assess_reports(
     for indicator in sorted(indicators, key=lambda i: i.code):
         if indicator.frequency != period.kind:
             continue  # not reported per this kind of period: nothing is due for it
+        if indicator.target_years is not None and not programme_runs(
+            indicator.target_years, period
+        ):
+            continue  # its programme is over: nobody is chased for it
         due = period.due_date(indicator.due_days)
         for agency in sorted({r.agency for r in indicator.reporters if r.covers(period.end)}):
             report = reports.get((indicator.code, agency))

@@ -36,6 +36,8 @@ class IndicatorCard:
     frequency: str
     due_days: int
     reporters: tuple[ReporterSpan, ...] = ()
+    #: The years of its targets; ``None`` when the replica predates them (then it is chased).
+    target_years: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)

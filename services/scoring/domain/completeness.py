@@ -101,3 +101,23 @@ def completeness_by_agency(reports: Iterable[ExpectedReport]) -> dict[str, Compl
 def completeness_by_indicator(reports: Iterable[ExpectedReport]) -> dict[str, Completeness]:
     """Indicator -> completeness over the agencies expected to report it."""
     return _tally_by(reports, lambda report: report.indicator)
+
+
+def overall_completeness(reports: Sequence[ExpectedReport]) -> Completeness:
+    """Completeness over every expected report given."""
+    return _tally(reports)
+
+
+def rank_by_completeness(by_agency: Mapping[str, Completeness]) -> list[tuple[int, str]]:
+    """(rank, agency), best first: by reporting rate, then on-time rate; equals share a rank."""
+
+    def merit(item: tuple[str, Completeness]) -> tuple[float, float]:
+        counts = item[1]
+        return (counts.reporting_rate or 0.0, counts.on_time_rate or 0.0)
+
+    ordered = sorted(by_agency.items(), key=lambda item: (tuple(-m for m in merit(item)), item[0]))
+    ranking: list[tuple[int, str]] = []
+    for position, item in enumerate(ordered, start=1):
+        tied = ranking and merit(item) == merit((ranking[-1][1], by_agency[ranking[-1][1]]))
+        ranking.append((ranking[-1][0] if tied else position, item[0]))
+    return ranking

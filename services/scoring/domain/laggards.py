@@ -28,7 +28,7 @@ class Standing:
     indicator: str
     period: str
     due: date
-    target: Target
+    target: Target | None  # None: owed, but with no target to be off track against
     direction: Direction
     value: ObservedValue | None = None
     reported_at: datetime | None = None
@@ -100,6 +100,8 @@ def _reasons(standing: Standing, language: Language) -> list[LaggardReason]:
         )
         reasons.append(LaggardReason(indicator, LaggardKind.LATE, detail))
     figures: list[str] = []
+    if standing.target is None:
+        return reasons
     if band_for(standing.value, standing.target, direction=standing.direction) is Band.UNDER_HALF:
         figures.append(
             explain_band(

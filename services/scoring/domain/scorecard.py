@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from libs.common.periods import ReportingPeriod
 from services.scoring.domain.bands import Band, band_for
 from services.scoring.domain.calendar import series_up_to
-from services.scoring.domain.catalogue import Indicator
+from services.scoring.domain.catalogue import NATIONAL, RANKING_GROUPS, Indicator
 from services.scoring.domain.explain import Language, explain_band, explain_trajectory
 from services.scoring.domain.targets import Target, progress
 from services.scoring.domain.trajectory import TrajectoryStatus, assess_trajectory
@@ -73,6 +73,28 @@ def score_card(
     )
 
 
+def headline_scopes(
+    indicator: Indicator,
+    period: ReportingPeriod,
+    points: Mapping[tuple[str, str], Mapping[ReportingPeriod, float | None]],
+) -> tuple[str, ...]:
+    """The scopes whose figures speak for the indicator in `period` (§2).
+
+    Its own headline scopes, unless it has no national figure for the period while figures for
+    the groups exist (the 2022 plan published central and local shares only): then the groups,
+    banded as a `by_group` indicator is, by the worse of them.
+    """
+    own = indicator.headline_scopes
+    if own != (NATIONAL,) or points.get((indicator.code, NATIONAL), {}).get(period) is not None:
+        return own
+    groups = tuple(
+        group
+        for group in RANKING_GROUPS
+        if points.get((indicator.code, group), {}).get(period) is not None
+    )
+    return groups or own
+
+
 def period_cards(
     indicators: Iterable[Indicator],
     *,
@@ -88,7 +110,7 @@ def period_cards(
     """
     for indicator in indicators:
         if scope is None:
-            scopes = indicator.headline_scopes
+            scopes = headline_scopes(indicator, period, points)
         elif scope in indicator.headline_scopes or (indicator.code, scope) in points:
             scopes = (scope,)
         else:

@@ -1,12 +1,13 @@
 """Agencies' own figures: composite index and rankings (§6), and where each stands for laggards."""
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from libs.common.periods import ReportingPeriod, latest_counting
+from libs.common.periods import ReportingPeriod, latest_counting, programme_runs
 from services.scoring.domain.calendar import series_up_to
 from services.scoring.domain.catalogue import Indicator
+from services.scoring.domain.completeness import ExpectedReport
 from services.scoring.domain.index import (
     RankedAgency,
     agency_index,
@@ -175,43 +176,78 @@ def laggard_standings(
     reports: Mapping[tuple[str, str], Reports],
     national: Mapping[str, float | None],
     today: date,
+    published: Collection[str] = (),
 ) -> Iterator[Standing]:
     """Each expected report of `period`: its figure, arrival and the agency's own trajectory.
 
     `reports` is by (indicator, agency); `national` the national figure of each indicator.
-    A report not yet due is not missing, so it is left out until its due date has passed.
+    A report not yet due is not missing, so it is left out until its due date has passed; nor
+    is one of an indicator in `published`, whose figure for the period rests on what the
+    committee published from its documents (nobody owes the platform that period any more).
+    """
+    for indicator, agency, due in owed_reports(indicators, period):
+        target = indicator.target_for(period)
+        own = reports.get((indicator.code, agency), {})
+        report = report_for(own, period, indicator.frequency)
+        value = None if report is None else report.value
+        if value is None and not indicator.measures_agencies:
+            # A national figure the committee published stands for its reporter's report.
+            value = national.get(indicator.code)
+        if value is None and (today <= due or indicator.code in published):
+            continue
+        trajectory = None
+        if report is not None and target is not None:
+            series = series_up_to({p: r.value for p, r in own.items()}, period)
+            trajectory = assess_trajectory(
+                series, target=target, direction=indicator.direction, unit=indicator.unit
+            )
+        yield Standing(
+            agency=agency,
+            indicator=indicator.code,
+            period=str(period),
+            due=due,
+            target=target,
+            direction=indicator.direction,
+            value=value,
+            reported_at=None if report is None else report.reported_at,
+            trajectory=trajectory,
+        )
+
+
+def owed_reports(
+    indicators: Iterable[Indicator], period: ReportingPeriod
+) -> Iterator[tuple[Indicator, str, date]]:
+    """What `period` asks of agencies: (indicator, agency, due date), the one rule of what is due.
+
+    An indicator owes figures for a period it is reported for (its frequency) while its programme
+    runs: once the year of its last target has passed, nothing is owed any more (a programme that
+    is over is not chased). Completeness, laggards and reminders all count these.
     """
     for indicator in indicators:
-        target = indicator.target_for(period)
-        if target is None:
+        if not programme_runs((target.year for target in indicator.targets), period):
             continue
         try:
             due = period.due_date(indicator.due_days)
         except OverflowError:
-            continue  # due after the end of the calendar: nothing can be missing or late yet
+            continue  # due after the end of the calendar
         for agency in indicator.expected_reporters(period):
-            own = reports.get((indicator.code, agency), {})
-            report = report_for(own, period, indicator.frequency)
-            value = None if report is None else report.value
-            if value is None and not indicator.measures_agencies:
-                # A national figure the committee published stands for its reporter's report.
-                value = national.get(indicator.code)
-            if value is None and today <= due:
-                continue
-            trajectory = None
-            if report is not None:
-                series = series_up_to({p: r.value for p, r in own.items()}, period)
-                trajectory = assess_trajectory(
-                    series, target=target, direction=indicator.direction, unit=indicator.unit
-                )
-            yield Standing(
-                agency=agency,
-                indicator=indicator.code,
-                period=str(period),
-                due=due,
-                target=target,
-                direction=indicator.direction,
-                value=value,
-                reported_at=None if report is None else report.reported_at,
-                trajectory=trajectory,
-            )
+            yield indicator, agency, due
+
+
+def expected_reports(
+    indicators: Iterable[Indicator],
+    *,
+    period: ReportingPeriod,
+    reports: Mapping[tuple[str, str], Reports],
+) -> list[ExpectedReport]:
+    """Every report owed for `period`, with when the report standing for it first arrived.
+
+    `reports` is by (indicator, agency), as for `laggard_standings`.
+    """
+    owed = []
+    for indicator, agency, due in owed_reports(indicators, period):
+        own = reports.get((indicator.code, agency), {})
+        report = report_for(own, period, indicator.frequency)
+        arrived = None if report is None else report.reported_at
+        owed.append(ExpectedReport(agency, indicator.code, due, arrived))
+    return owed

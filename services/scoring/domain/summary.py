@@ -11,7 +11,7 @@ from services.scoring.domain.bands import (
     primary_indicators,
     worse_band,
 )
-from services.scoring.domain.catalogue import Indicator
+from services.scoring.domain.catalogue import NATIONAL, RANKING_GROUPS, Indicator
 from services.scoring.domain.scorecard import ScoreCard
 from services.scoring.domain.trajectory import TrajectoryStatus
 
@@ -69,9 +69,10 @@ def _scored_goals(
 ) -> dict[str, tuple[Indicator, list[ScoreCard]]]:
     scored = {}
     for goal, indicator in goal_primaries(indicators).items():
+        # The cards of its headline scopes (scorecard.headline_scopes) are the ones given.
         found = [
             cards[key]
-            for scope in indicator.headline_scopes
+            for scope in (NATIONAL, *RANKING_GROUPS)
             if (key := (indicator.code, scope)) in cards
         ]
         if found:  # no card: no target in force for the period, so not a goal of it

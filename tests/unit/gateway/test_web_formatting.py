@@ -11,7 +11,9 @@ from services.gateway.web.formatting import (
     as_int,
     as_number,
     bar_fill,
+    committee_digits,
     default_period,
+    headline,
     machine,
     number,
     percent_of,
@@ -22,6 +24,7 @@ from services.gateway.web.formatting import (
     show_target,
     show_value,
     target_for,
+    value_cell,
 )
 from services.gateway.web.labels import Lang, assessment, choose_lang, glyph, text
 
@@ -175,3 +178,40 @@ def test_labels_are_the_committees_words() -> None:
         "vi",
         "vi",
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "expected"),
+    [(6.25, 1, "6,3"), (100 * 77 / 83, 2, "92,77"), (100 * 45 / 86, 1, "52,3"), (2.675, 2, "2,68")],
+)
+def test_number_rounds_half_up_as_the_committee(value: float, digits: int, expected: str) -> None:
+    assert number(value, "vi", digits=digits) == expected
+
+
+@pytest.mark.parametrize(
+    ("published", "digits"), [(52.3, 1), (56.63, 2), (14.0, 1), (100.0, 1), (None, 2)]
+)
+def test_committee_digits_follow_the_published_figure(published: float | None, digits: int) -> None:
+    assert committee_digits(published) == digits
+
+
+def test_headline_shows_published_first_until_computed_takes_over() -> None:
+    early = {
+        "method": "published",
+        "published": 52.3,
+        "computed": 100 * 3 / 86,
+        "reported": 5,
+        "expected": 86,
+    }
+    assert headline(early, "percent", "vi") == "52,3% (công bố) · 3,5% từ 5/86 báo cáo"
+    assert headline(early, "percent", "en") == "52.3% (published) · 3.5% from 5/86 reports"
+    full = {**early, "method": "computed", "computed": 100 * 45 / 86, "reported": 86}
+    assert headline(full, "percent", "vi") == "52,3% từ 86/86 báo cáo · 52,3% (công bố)"
+    assert headline({"method": "published", "published": 14.0}, "percent", "vi") == "14% (công bố)"
+    none = {"method": "computed", "published": None, "computed": None}
+    assert headline(none, "percent", "vi") == "–"
+
+
+def test_exports_round_as_shown() -> None:
+    cell = value_cell(100 * 77 / 83, "percent", "vi")
+    assert (cell.text, cell.raw) == ("92,77%", "92.77")

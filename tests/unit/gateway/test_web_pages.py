@@ -15,12 +15,20 @@ from services.gateway.routing import Upstreams
 from services.gateway.web import dashboard_router
 
 Answers = dict[str, Any]
+COUNTS = {
+    "expected": 3,
+    "reported": 2,
+    "on_time": 1,
+    "reporting_rate": 2 / 3,
+    "on_time_rate": 1 / 3,
+}
 PAGES = [
     "/",
     "/indicators/KH2023-01",
     "/rankings",
     "/agencies/P01",
     "/laggards",
+    "/completeness",
     "/?lang=en",
     "/agencies/P01?lang=en&period=2023-S1",
 ]
@@ -69,10 +77,13 @@ FULL: dict[str, Answers] = {
         "/api/v1/indicators/KH2023-01": INDICATOR,
         "/api/v1/indicators/KH2023-01/aggregate": {
             "value": 52.3,
+            "published": 52.3,
+            "computed": 100.0,
+            "source": "reference:SK2023H1",
             "reported": 1,
             "expected": 86,
             "missing": ["P79"],
-            "method": "computed",
+            "method": "published",
         },
         "/api/v1/agencies": [AGENCY],
         "/api/v1/agencies/P01": AGENCY,
@@ -110,6 +121,15 @@ FULL: dict[str, Answers] = {
                 "change": 2,
             }
         ],
+        "/api/v1/completeness": {
+            "period": "2023-S1",
+            "program": None,
+            "total": COUNTS,
+            "indicators": [{"indicator": "KH2023-01", "due": "2023-07-15", **COUNTS}],
+            "agencies": [
+                {"agency": "P01", "name_vi": "Hà Nội", "groups": ["local"], "rank": 1, **COUNTS}
+            ],
+        },
         "/api/v1/laggards": [
             {
                 "agency": "P01",
@@ -195,6 +215,9 @@ CHECKS: list[tuple[str, list[str]]] = [
     ("/rankings", ["0,812", "▲ lên 2", "Dữ liệu số", "Hà Nội"]),
     ("/agencies/P01", ["Hà Nội", "Nhắc báo cáo kỳ 2023-S1", "Báo cáo muộn", "▲ lên 2"]),
     ("/laggards", ["Báo cáo muộn", "Hà Nội", "KH2023-01"]),
+    ("/indicators/KH2023-01", ["52,3% (công bố) · 100% từ 1/86 báo cáo"]),
+    ("/completeness", ["66,7%", "33,3%", "Hà Nội", "15/07/2023", "Tỷ lệ đúng hạn"]),
+    ("/completeness?lang=en", ["66.7%", "On-time rate", "Per agency (ranked)"]),
 ]
 
 

@@ -75,7 +75,7 @@ CASES = {
     "45-of-86": ShareCase(
         members=codes(86),
         values={code: n < 45 for n, code in enumerate(codes(86))},
-        expected=Aggregate(52.3, 45, 86, 86, 86, ()),
+        expected=Aggregate(100 * 45 / 86, 45, 86, 86, 86, ()),  # 52.3255…, published 52.3
     ),
     "nobody-reported": ShareCase(
         members=codes(3),
@@ -101,12 +101,12 @@ CASES = {
     "missing-sorted": ShareCase(
         members=["P04", "BTTTT", "P01"],
         values={"P04": True},
-        expected=Aggregate(33.3, 1, 3, 1, 3, ("BTTTT", "P01")),
+        expected=Aggregate(100 / 3, 1, 3, 1, 3, ("BTTTT", "P01")),
     ),
-    "half-up-rounding": ShareCase(  # 6.25: round() would give 6.2
+    "exact-not-rounded": ShareCase(  # 6.25 stays 6.25; the dashboard shows 6,3
         members=codes(16),
         values={"A00": True},
-        expected=Aggregate(6.3, 1, 16, 1, 16, tuple(codes(16)[1:])),
+        expected=Aggregate(6.25, 1, 16, 1, 16, tuple(codes(16)[1:])),
     ),
 }
 
@@ -117,12 +117,12 @@ def test_share_of_agencies(case: ShareCase) -> None:
     assert result == case.expected
 
 
-def test_share_rounds_to_one_decimal_unless_asked() -> None:
-    # KH2023-09 was published as 56.63 (47 of dvc83), with two decimals.
+def test_share_keeps_full_precision() -> None:
+    # KH2023-09 was published as 56.63 (47 of dvc83): one decimal (56.6) would lose it.
     values = {code: n < 47 for n, code in enumerate(codes(83))}
-    one = aggregate(BOOLEAN_SHARE, members=codes(83), values=values, period=S1)
-    two = aggregate(BOOLEAN_SHARE, members=codes(83), values=values, period=S1, decimals=2)
-    assert (one.value, two.value) == (56.6, 56.63)
+    result = aggregate(BOOLEAN_SHARE, members=codes(83), values=values, period=S1)
+    assert result.value == 100 * 47 / 83
+    assert round(result.value, 2) == 56.63
 
 
 @pytest.mark.parametrize(
@@ -221,7 +221,9 @@ def test_by_group_is_a_share_for_booleans_and_a_mean_otherwise() -> None:
     assert aggregate(booleans, members=["A", "B"], values=values, period=S1).value == 50.0
     percents = indicator(aggregation="by_group", value_type="percent", population=None)
     numbers: dict[str, AgencyValue | None] = {"A": 59.0, "B": 60.78}
-    assert aggregate(percents, members=["A", "B"], values=numbers, period=S1).value == 59.89
+    assert aggregate(
+        percents, members=["A", "B"], values=numbers, period=S1
+    ).value == pytest.approx(59.89)
 
 
 @pytest.mark.parametrize(
@@ -282,7 +284,7 @@ def test_before_the_mergers_an_absorbed_province_is_expected(catalogue: Catalogu
     del values["P02"]
     result = aggregate(BOOLEAN_SHARE, members=members, values=values, period=period)
     assert (result.expected, result.reported, result.missing) == (86, 85, ("P02",))
-    assert result.value == 98.8
+    assert result.value == 100 * 85 / 86
 
 
 def test_after_the_mergers_successors_report_for_themselves_only(catalogue: Catalogue) -> None:
@@ -295,7 +297,7 @@ def test_after_the_mergers_successors_report_for_themselves_only(catalogue: Cata
     result = aggregate(BOOLEAN_SHARE, members=members, values=values, period=period)
     assert (result.expected, result.reported, result.numerator) == (57, 56, 55)
     assert result.missing == ("P25",)
-    assert result.value == 96.5
+    assert result.value == 100 * 55 / 57
 
 
 def test_the_published_figure_of_kh2023_01_is_reproduced(catalogue: Catalogue) -> None:
@@ -303,7 +305,8 @@ def test_the_published_figure_of_kh2023_01_is_reproduced(catalogue: Catalogue) -
     members = dx86(catalogue, S1)
     values: dict[str, AgencyValue | None] = {code: n < 45 for n, code in enumerate(members)}
     result = aggregate(kh, members=members, values=values, period=S1)
-    assert result.value == kh.published[0].value == 52.3
+    assert result.value == 100 * 45 / 86
+    assert round(result.value, 1) == kh.published[0].value == 52.3  # its published precision
     assert (result.numerator, result.denominator) == (45, 86)
 
 
@@ -369,3 +372,20 @@ def test_completeness_per_agency_with_a_due_date_per_indicator() -> None:
     reported_on = {"KH2023-01": date(2023, 7, 20), "KH2023-20": date(2023, 7, 20)}
     result = completeness(expected=list(due), reported_on=reported_on, due=due)
     assert result == Completeness(2, 2, 1, (), ("KH2023-01",))
+
+
+def test_an_agency_is_held_to_the_target_it_set_itself() -> None:
+    # Seed 001: agencies "tự đặt ra chỉ tiêu"; the committee's target is the default.
+    own = indicator(
+        value_type="percent",
+        targets=[{"year": 2023, "op": ">=", "value": 80}],
+        agency_targets={"B": [{"year": 2023, "op": ">=", "value": 50}]},
+    )
+    values: dict[str, AgencyValue | None] = {"A": 60, "B": 60}
+    result = aggregate(own, members=["A", "B"], values=values, period=S1)
+    assert result.numerator == 1  # B meets its own 50; A falls short of the committee's 80
+    assert own.target_for(2023, agency="A") == own.target_for(2023)
+    with pytest.raises(ValueError, match="agency B: op '<=' does not fit"):
+        indicator(
+            value_type="percent", agency_targets={"B": [{"year": 2023, "op": "<=", "value": 5}]}
+        )

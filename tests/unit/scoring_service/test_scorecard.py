@@ -104,3 +104,21 @@ def test_period_cards_prefer_the_stored_snapshot_and_fill_the_gaps() -> None:
         [national, split], period=S1, scope="central", stored={}, points=points
     )
     assert [(i.code, c.scope) for i, c in only_central] == [("G-1", "central")]
+
+
+def test_a_share_published_per_group_is_banded_by_its_groups() -> None:
+    # KH2022-I1: 100% of central agencies, 98.41% of provinces, no national figure.
+    share = create_indicator("I-1", aggregation="share_of_agencies", targets=((2022, "=", 100),))
+    period = parse_period("2022-S1")
+    points = {
+        ("I-1", "central"): {period: 100.0},
+        ("I-1", "local"): {period: 98.41},
+    }
+    cards = list(period_cards([share], period=period, scope=None, stored={}, points=points))
+    assert [(c.scope, c.band) for _, c in cards] == [
+        ("central", Band.COMPLETED),
+        ("local", Band.OVER_HALF),
+    ]
+    national = {("I-1", "national"): {period: 52.0}, **points}
+    cards = list(period_cards([share], period=period, scope=None, stored={}, points=national))
+    assert [c.scope for _, c in cards] == ["national"]  # a national figure speaks for it
