@@ -383,15 +383,14 @@ async def delete_snapshots(
 
 
 async def indices(
-    session: AsyncSession, period: str, *, agencies: Names = None, attainments: bool = True
+    session: AsyncSession, period: str, *, agencies: Names = None
 ) -> dict[str, AgencyScore]:
-    """Agency -> stored index for the period (``attainments`` false: without them, all a
-    ranking needs)."""
+    """Agency -> stored index for the period."""
     query = select(
         AgencyIndexRow.agency,
         AgencyIndexRow.score,
         AgencyIndexRow.pillar_scores,
-        AgencyIndexRow.attainments if attainments else literal(None),
+        AgencyIndexRow.attainments,
     )
     query = _filtered(query, (AgencyIndexRow.period, period), (AgencyIndexRow.agency, agencies))
     return {

@@ -215,8 +215,8 @@ async def _score_period(
         stored = before = await repository.indices(session, key)
         agencies = debtors(indicators, period) | set(stored)
     else:
-        # Every agency's index and pillars, to rank; the attainments of those scored only.
-        stored = await repository.indices(session, key, attainments=False)
+        # Every agency's index, to rank: its attainments tell whether it reported at all.
+        stored = await repository.indices(session, key)
         before = await repository.indices(session, key, agencies=agencies)
     if reports is None:
         found = await repository.reports(session, agencies=agencies, within=period, arrivals=False)
