@@ -27,6 +27,8 @@ from libs.common.events import (
     ReporterSpan,
 )
 from libs.common.service import ServiceRuntime
+from services.indicators import repository as indicators_repository
+from services.indicators.domain.catalogue import Agency
 from services.ingest.models import MESSAGING
 from tests.support.platform import embedded_platform, embedded_settings
 
@@ -85,6 +87,17 @@ def runtime_of(client: httpx.AsyncClient, service: str = "ingest") -> ServiceRun
     return runtime
 
 
+async def register_test_agencies(client: httpx.AsyncClient) -> None:
+    """The test agencies in the indicators catalogue too (no event: ingest has them already),
+    so that the gateway, which asks the catalogue, issues keys for them."""
+    indicators = client.app.state.services["indicators"]  # type: ignore[attr-defined]
+    async with indicators.state.runtime.db.transaction() as session:
+        for code, name in AGENCIES.items():
+            agency = Agency(code=code, name_vi=name, name_en=name, kind="province")
+            await indicators_repository.upsert_agency(session, agency)
+    indicators.state.indicators.cache.invalidate()
+
+
 async def publish(client: httpx.AsyncClient, topic: str, *events: Envelope) -> None:
     """Publish on the platform's bus; returns once every consumer handled the events."""
     await runtime_of(client).bus.publish(topic, list(events))
@@ -104,6 +117,7 @@ async def ingest_platform(
         await runtime_of(client).relay.stop()
         indicators = [i.envelope(producer="test", key=i.code) for i in INDICATORS]
         await publish(client, CATALOGUE_TOPIC, *agency_events(), *indicators)
+        await register_test_agencies(client)
         yield client
 
 
