@@ -122,6 +122,8 @@ class SubmittedValue(BaseModel):
     indicator: LineText
     value: bool | float | None
     note: NoteText | None = None
+    numerator: float | None = Field(None, description="A ratio_of_sums indicator's numerator")
+    denominator: float | None = Field(None, description="and its denominator (value is None)")
 
 
 #: Names the one ``submission.accepted`` event of each submission (see ``accepted_event_id``).
@@ -183,6 +185,8 @@ class StoredObservation(BaseModel):
     recorded_at: datetime
     reported_at: datetime = Field(description="When the agency submitted it (timeliness)")
     late: bool = False
+    numerator: float | None = None
+    denominator: float | None = None
 
 
 class AggregateValue(BaseModel):

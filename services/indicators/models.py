@@ -108,6 +108,9 @@ class ObservationRow(Base):
     period: Mapped[str] = mapped_column(String(10), nullable=False)
     value_number: Mapped[float | None] = mapped_column(Float)
     value_bool: Mapped[bool | None] = mapped_column(Boolean)
+    #: A ratio_of_sums value's parts (value_number is their ratio).
+    numerator: Mapped[float | None] = mapped_column(Float)
+    denominator: Mapped[float | None] = mapped_column(Float)
     revision: Mapped[int] = mapped_column(Integer, nullable=False)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

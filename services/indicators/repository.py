@@ -121,9 +121,18 @@ class Revision:
     and when the agency reported it."""
 
     revision: int
-    value: bool | float | None
+    value: bool | float | tuple[float, float] | None
     note: str | None
     reported_at: datetime
+
+
+def _value(
+    number: float | None, flag: bool | None, numerator: float | None, denominator: float | None
+) -> bool | float | tuple[float, float] | None:
+    """A stored agency value: a ratio's two parts, a boolean, or a number."""
+    if numerator is not None and denominator is not None:
+        return (numerator, denominator)
+    return flag if flag is not None else number
 
 
 OBSERVATIONS = cast(Table, ObservationRow.__table__)
@@ -164,11 +173,12 @@ async def agency_values(
     wanted: Iterable[tuple[str, str]],
     *,
     as_of: datetime | None = None,
-) -> dict[str, list[tuple[str, str, bool | float | None]]]:
+) -> dict[str, list[tuple[str, str, bool | float | tuple[float, float] | None]]]:
     """Per indicator, (agency, period, value) of the newest revision (as of ``as_of``) of each
-    agency value for the (indicator, period) pairs ``wanted``: one read for many figures."""
+    agency value for the (indicator, period) pairs ``wanted``: one read for many figures (a
+    ratio's value is its (numerator, denominator))."""
     columns = OBSERVATIONS.c
-    newest: dict[tuple[str, str, str], tuple[int, bool | float | None]] = {}
+    newest: dict[tuple[str, str, str], tuple[int, bool | float | tuple[float, float] | None]] = {}
     for chunk in key_chunks(wanted):
         query = select(
             columns.indicator,
@@ -177,14 +187,16 @@ async def agency_values(
             columns.revision,
             columns.value_number,
             columns.value_bool,
+            columns.numerator,
+            columns.denominator,
         ).where(columns.scope == "agency", tuple_(columns.indicator, columns.period).in_(chunk))
         if as_of is not None:
             query = query.where(columns.recorded_at <= as_of)
-        for indicator, agency, period, revision, number, flag in await session.execute(query):
+        for indicator, agency, period, revision, *parts in await session.execute(query):
             key = (indicator, agency, period)
             if key not in newest or newest[key][0] < revision:
-                newest[key] = (revision, flag if flag is not None else number)
-    found: dict[str, list[tuple[str, str, bool | float | None]]] = {}
+                newest[key] = (revision, _value(*parts))
+    found: dict[str, list[tuple[str, str, bool | float | tuple[float, float] | None]]] = {}
     for (indicator, agency, period), (_, value) in newest.items():
         found.setdefault(indicator, []).append((agency, period, value))
     return found

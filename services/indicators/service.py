@@ -21,6 +21,7 @@ from libs.common.events import (
     StoredObservation,
     SubmissionAccepted,
     SubmissionStatusChanged,
+    SubmittedValue,
     TargetSpec,
     utcnow,
 )
@@ -92,7 +93,7 @@ class ObservationStore:
         rows: list[dict[str, Any]] = []
         moved: set[tuple[str, str]] = set()
         for submission in accepted:
-            new_rows = revisions(submission, latest, now)
+            new_rows = revisions(submission, latest, now, catalogue.indicators)
             rows += new_rows
             moved.update((row["indicator"], submission.period) for row in new_rows)
             stored = ObservationsStored(
@@ -125,7 +126,7 @@ class ObservationStore:
             ]
             for code, period_text in sorted(moved)
         }
-        unique = list(dict.fromkeys(pair for pairs in wanted.values() for pair in pairs))
+        unique = list({(i.code, p): (i, p) for pairs in wanted.values() for i, p in pairs}.values())
         figures: dict[tuple[str, str], list[Figure]] = {}
         for figure in await compute_many(session, catalogue, unique):
             figures.setdefault((figure.indicator, figure.period), []).append(figure)
@@ -178,32 +179,41 @@ def revisions(
     submission: SubmissionAccepted,
     latest: dict[tuple[str, str, str], repository.Revision],
     now: datetime,
+    indicators: Mapping[str, Indicator],
 ) -> list[dict[str, Any]]:
     """The submission's values that change a figure, as new revisions; ``latest`` follows them.
 
     The same figure with the same note again is not a correction (a corrected note is).
     Updating ``latest`` as rows are made keeps the revision numbers right when one batch
-    carries several submissions of one value.
+    carries several submissions of one value. A ratio's value is its numerator over its
+    denominator (× 100 for a percent), kept with both parts, which national figures sum.
     """
     rows = []
     for value in submission.values:
         key = (value.indicator, submission.agency, submission.period)
+        figure = stored_value(value)
         previous = latest.get(key)
-        if previous is not None and (previous.value, previous.note) == (value.value, value.note):
+        if previous is not None and (previous.value, previous.note) == (figure, value.note):
             continue
         revision = previous.revision + 1 if previous else 1
         latest[key] = repository.Revision(
-            revision, value.value, value.note, aware(submission.received_at)
+            revision, figure, value.note, aware(submission.received_at)
         )
         flag = value.value if isinstance(value.value, bool) else None
+        number = None if flag is not None else value.value
+        if isinstance(figure, tuple):
+            share = 100.0 if indicators[value.indicator].unit == "percent" else 1.0
+            number = share * figure[0] / figure[1]
         rows.append(
             {
                 "indicator": value.indicator,
                 "agency": submission.agency,
                 "scope": "agency",
                 "period": submission.period,
-                "value_number": None if flag is not None else value.value,
+                "value_number": number,
                 "value_bool": flag,
+                "numerator": value.numerator,
+                "denominator": value.denominator,
                 "revision": revision,
                 "recorded_at": now,
                 "reported_at": submission.received_at,
@@ -214,6 +224,13 @@ def revisions(
             }
         )
     return rows
+
+
+def stored_value(value: SubmittedValue) -> bool | float | tuple[float, float] | None:
+    """A submitted value as the store compares and aggregates it (a ratio: its two parts)."""
+    if value.numerator is not None and value.denominator is not None:
+        return (value.numerator, value.denominator)
+    return value.value
 
 
 def observed(row: Mapping[str, Any]) -> StoredObservation:

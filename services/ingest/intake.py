@@ -28,7 +28,7 @@ from libs.common.periods import parse_period
 from services.ingest import repository
 from services.ingest.repository import KeptSubmission
 from services.ingest.schemas import Receipt, Status
-from services.ingest.validation import Catalogue, Draft, is_late
+from services.ingest.validation import Catalogue, Draft, DraftValue, Ratio, is_late
 
 
 @dataclass(frozen=True)
@@ -51,10 +51,36 @@ class Stored:
 
 
 def canonical(draft: Draft) -> str:
-    """The payload as stored and digested: key order and spacing fixed, text as written."""
-    values = [{"indicator": v.indicator, "value": v.value, "note": v.note} for v in draft.values]
+    """The payload as stored and digested: key order and spacing fixed, text as written (a
+    ratio's value as ``{"numerator": …, "denominator": …}``; see ``draft_of_payload``)."""
+    values = [
+        {"indicator": v.indicator, "value": _canonical_value(v.value), "note": v.note}
+        for v in draft.values
+    ]
     document = {"agency": draft.agency, "period": draft.period, "values": values}
     return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def draft_of_payload(payload: str) -> Draft:
+    """A kept submission's draft, read back from its stored canonical form."""
+    document = json.loads(payload)
+    values = [
+        DraftValue(
+            v["indicator"],
+            Ratio(v["value"]["numerator"], v["value"]["denominator"])
+            if isinstance(v["value"], dict)
+            else v["value"],
+            v.get("note"),
+        )
+        for v in document["values"]
+    ]
+    return Draft(document["agency"], document["period"], values)
+
+
+def _canonical_value(value: object) -> object:
+    if isinstance(value, Ratio):
+        return {"numerator": value.numerator, "denominator": value.denominator}
+    return value
 
 
 def digest(draft: Draft) -> str:
@@ -159,11 +185,23 @@ def accepted_event(row: Mapping[str, Any], draft: Draft) -> SubmissionAccepted:
         submission=row["id"],
         agency=row["agency"],
         period=row["period"],
-        values=[
-            SubmittedValue(indicator=v.indicator, value=cast(bool | float, v.value), note=v.note)
-            for v in draft.values
-        ],
+        values=[submitted(v) for v in draft.values],
         received_at=row["received_at"],
         late=row["late"],
         source=row["source"],
+    )
+
+
+def submitted(value: DraftValue) -> SubmittedValue:
+    """A valid draft value as the event carries it (a ratio as its two parts)."""
+    if isinstance(value.value, Ratio):
+        return SubmittedValue(
+            indicator=value.indicator,
+            value=None,
+            note=value.note,
+            numerator=value.value.numerator,
+            denominator=value.value.denominator,
+        )
+    return SubmittedValue(
+        indicator=value.indicator, value=cast(bool | float, value.value), note=value.note
     )

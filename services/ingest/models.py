@@ -63,6 +63,7 @@ class IndicatorRef(Base):
     name_vi: Mapped[str] = mapped_column(Text, nullable=False)
     unit: Mapped[str] = mapped_column(String(32), nullable=False)
     value_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    aggregation: Mapped[str] = mapped_column(String(32), nullable=False, server_default="")
     frequency: Mapped[str] = mapped_column(String(16), nullable=False)
     due_days: Mapped[int] = mapped_column(Integer, nullable=False)
     reporters: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False)

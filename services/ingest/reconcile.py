@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
 from datetime import datetime, timedelta
@@ -33,10 +32,9 @@ from libs.common.db import aware
 from libs.common.events import SubmissionUnsettled, accepted_event_id, utcnow
 from libs.common.lease import LeaderLease
 from libs.common.service import ServiceRuntime
-from services.ingest.intake import accepted_event
+from services.ingest.intake import accepted_event, draft_of_payload
 from services.ingest.models import Submission
 from services.ingest.settings import IngestSettings
-from services.ingest.validation import Draft, DraftValue
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +46,6 @@ REANNOUNCED = Counter(
     "dx_ingest_reconciled_total",
     "Submissions announced again because no verdict came within DX_INGEST_RECONCILE_AFTER_SECONDS",
 )
-
-
-def draft_of_payload(payload: str) -> Draft:
-    """A kept submission's draft, read back from its stored canonical form."""
-    document = json.loads(payload)
-    values = [DraftValue(v["indicator"], v["value"], v.get("note")) for v in document["values"]]
-    return Draft(document["agency"], document["period"], values)
 
 
 class Reconciler:

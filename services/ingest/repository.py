@@ -36,6 +36,7 @@ async def load_catalogue(
             row.code: IndicatorSpec(
                 code=row.code,
                 value_type=row.value_type,
+                aggregation=row.aggregation,
                 frequency=row.frequency,
                 due_days=row.due_days,
                 reporters=tuple(ReporterSpan.model_validate(span) for span in row.reporters),
@@ -193,6 +194,7 @@ async def upsert_indicator(
         "name_vi": indicator.name_vi,
         "unit": indicator.unit,
         "value_type": indicator.value_type,
+        "aggregation": indicator.aggregation,
         "frequency": indicator.frequency,
         "due_days": indicator.due_days,
         "reporters": [span.model_dump(mode="json") for span in indicator.reporters],

@@ -50,8 +50,23 @@ class ValueIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     indicator: Code = Field(examples=["KH2023-14a"])
-    value: Figure = Field(description="true/false for boolean_per_agency, else a number")
+    value: Figure | None = Field(
+        None,
+        description="true/false for boolean_per_agency, else a number; "
+        "absent for a ratio_of_sums indicator, which takes numerator and denominator",
+    )
     note: str | None = Field(None, max_length=2000)
+    numerator: float | None = Field(None, description="A ratio_of_sums indicator's numerator")
+    denominator: float | None = Field(None, description="and its denominator")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ValueIn:
+        parts = (self.numerator is not None, self.denominator is not None)
+        if self.value is None and parts != (True, True):
+            raise ValueError("give a value, or a numerator and a denominator")
+        if self.value is not None and any(parts):
+            raise ValueError("give a value, or a numerator and a denominator, not both")
+        return self
 
 
 class SubmissionIn(BaseModel):

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -58,6 +58,7 @@ class IndicatorSpec:
     frequency: str
     due_days: int
     reporters: tuple[ReporterSpan, ...] = ()
+    aggregation: str = ""
 
     def expects(self, agency: str, day: date) -> bool:
         """Whether ``agency`` is expected to report for a period ending on ``day``."""
@@ -93,6 +94,15 @@ class DraftValue:
     indicator: str
     value: object
     note: str | None = None
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A ``ratio_of_sums`` indicator's value: numerator and denominator, summed apart
+    nationally (1.949/3.094 information systems)."""
+
+    numerator: float
+    denominator: float
 
 
 @dataclass(frozen=True)
@@ -212,9 +222,17 @@ def _text_findings(value: DraftValue, index: int) -> list[Finding]:
 
 
 def _value_findings(spec: IndicatorSpec, value: object, index: int) -> list[Finding]:
-    def found(kind: str, message: str) -> list[Finding]:
-        return [Finding(kind, "value", message, index)]
+    def found(kind: str, message: str, name: str = "value") -> list[Finding]:
+        return [Finding(kind, name, message, index)]
 
+    if spec.aggregation == "ratio_of_sums":
+        if not isinstance(value, Ratio):
+            message = f"{spec.code} is a ratio of sums: send numerator and denominator"
+            return found("ratio_needs_parts", message)
+        return _ratio_findings(spec, value, found)
+    if isinstance(value, Ratio):
+        message = f"{spec.code} takes one value; numerator and denominator are for ratios"
+        return found("not_a_ratio", message, "numerator")
     if spec.value_type == "boolean_per_agency":
         if not isinstance(value, bool):
             return found("wrong_type", f"{spec.code} takes true or false, not {value!r}")
@@ -225,6 +243,23 @@ def _value_findings(spec: IndicatorSpec, value: object, index: int) -> list[Find
         return found("not_finite", f"{spec.code} takes a finite number, not {value!r}")
     if spec.value_type == "percent" and not 0 <= value <= 100:
         return found("out_of_range", f"{spec.code} is a percent: 0 to 100, not {value!r}")
+    return []
+
+
+def _ratio_findings(
+    spec: IndicatorSpec, ratio: Ratio, found: Callable[[str, str, str], list[Finding]]
+) -> list[Finding]:
+    """Both parts finite and at least 0, a denominator above 0, and for a share (a percent)
+    a numerator no larger than its denominator."""
+    for name in ("numerator", "denominator"):
+        part = getattr(ratio, name)
+        if not math.isfinite(part) or part < 0:
+            return found("out_of_range", f"{spec.code}: the {name} is a count, not {part!r}", name)
+    if ratio.denominator == 0:
+        return found("out_of_range", f"{spec.code}: the denominator must be above 0", "denominator")
+    if spec.value_type == "percent" and ratio.numerator > ratio.denominator:
+        message = f"{spec.code} is a share: the numerator is at most the denominator"
+        return found("out_of_range", message, "numerator")
     return []
 
 

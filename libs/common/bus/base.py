@@ -193,6 +193,7 @@ class EventBus(ABC):
             subscription.topic,
             _describe(error),
             extra={"event_id": str(envelope.event_id), "topic": subscription.topic},
+            exc_info=error,  # where the consumer failed on it, for whoever fixes the cause
         )
         await self._dead_letter_until_done(subscription, envelope)
         EVENTS_CONSUMED.labels(subscription.service, subscription.topic, "dead_lettered").inc()
