@@ -36,6 +36,7 @@ PAGES = {
     "rankings": "/rankings?period=2023-S1",
     "agency": "/agencies/BTTTT?period=2023-S1",
     "laggards": "/laggards?period=2023-S1",
+    "completeness": "/completeness?period=2023-S1&program=KH2023",
 }
 
 
@@ -209,6 +210,16 @@ def test_laggards_page_answers_even_without_scores(
     assert page.inner_text("h1") == "Cơ quan chậm tiến độ"
     assert page.locator("#h-laggards").count() == 1
     page.screenshot(path=screenshots / "laggards-vi.png", full_page=True)
+
+
+def test_completeness_page_shows_reporting_and_on_time_rates(page: Page, base_url: str) -> None:
+    body = visit(page, base_url, PAGES["completeness"])
+    assert page.inner_text("h1") == "Tình hình báo cáo"
+    assert "Tỷ lệ đúng hạn" in body
+    # Nobody has reported to the platform for 2023-S1 yet: 0% of what the programme owes.
+    total = page.locator("#table-completeness-total tbody tr").first.inner_text()
+    assert "0%" in total
+    assert page.locator("#table-completeness-indicators tbody tr").count() > 0
 
 
 @pytest.mark.parametrize("name", list(PAGES))

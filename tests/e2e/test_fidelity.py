@@ -168,3 +168,21 @@ async def test_a_few_reports_do_not_replace_the_published_figure(dx: httpx.Async
     assert (found["reported"], found["expected"]) == (5, 86)
     assert found["coverage"] == pytest.approx(5 / 86)
     assert len(found["missing"]) == 81
+
+
+async def test_shares_published_per_group_are_banded_by_their_groups(
+    dx: httpx.AsyncClient,
+) -> None:
+    # KH2022-I1: 100% of central agencies and 98.41% of provinces had a 2022 plan.
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        scores = await dx.get("/api/v1/scores", params={"program": "KH2022", "period": "2022-S1"})
+        assert scores.status_code == 200, scores.text
+        bands = {(s["indicator"], s["scope"]): s["band"] for s in scores.json()}
+        if ("KH2022-I1", "local") in bands:
+            break
+        assert asyncio.get_running_loop().time() < deadline, scores.text
+        await asyncio.sleep(0.1)
+    assert bands[("KH2022-I1", "central")] == "completed"
+    assert bands[("KH2022-I1", "local")] == "over_half"
+    assert ("KH2022-I1", "national") not in bands  # nothing national was published
