@@ -1,4 +1,5 @@
-"""Scoring's full recompute: every agency × every indicator × 8 periods, rescored from scratch.
+"""Scoring's full recompute: every agency × every indicator × 8 periods, rescored from scratch;
+and (``python -m bench.scoring``) what one submission then costs scoring.
 
 The catalogue reaches scoring as in the platform: the indicators service seeds the reference
 and its outbox relay publishes it on the in-process bus. The agencies' values are then written
@@ -10,18 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import random
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
+
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select
 
 from libs.common.bus.inprocess import InProcessBus
 from libs.common.db import upsert
-from libs.common.periods import ReportingPeriod, period_containing
+from libs.common.events import AggregateValue, ObservationsStored, StoredObservation, utcnow
+from libs.common.periods import ReportingPeriod, parse_period, period_containing
+from libs.common.service import ServiceRuntime
 from libs.common.settings import Settings
 from services.platform import BUILDERS, migrate, runtime
 from services.scoring import repository
-from services.scoring.models import AgencyValueRow, AggregateRow
+from services.scoring.models import AgencyValueRow, AggregateRow, RescoreMark
 from services.scoring.service import rescore
 
 PERIODS = 8
@@ -115,3 +123,120 @@ async def full_recompute(settings: Settings) -> Recompute:
         return Recompute(len(agencies), len(indicators), len(values), seconds)
     finally:
         await scoring.db.dispose()
+
+
+@dataclass(frozen=True)
+class Incremental:
+    submissions: int
+    cpu_seconds: float
+    passes: int
+
+    @property
+    def cpu_ms_per_submission(self) -> float:
+        return self.cpu_seconds / self.submissions * 1000
+
+
+INCREMENTAL_RATE = 10.0  # submissions/s, as in the profile of the platform that led here
+
+
+def _passes() -> float:
+    """How many rescorer passes this process ran."""
+    return REGISTRY.get_sample_value("dx_scoring_coalesced_marks_count") or 0.0
+
+
+async def _drained(scoring: ServiceRuntime) -> None:
+    marks = select(func.count()).select_from(RescoreMark)
+    while True:
+        async with scoring.db.read() as session:
+            if not await session.scalar(marks):
+                return
+        await asyncio.sleep(0.01)
+
+
+async def incremental_cost(settings: Settings, submissions: int = 60) -> Incremental:
+    """On the data the full recompute left: scoring's CPU per single-value submission at 10/s.
+
+    Each submission reaches scoring as the indicators service announces it (the agency's value
+    and the national figure it moved); the consumer keeps and marks it, the rescorer scores
+    it. Counted: the whole process's CPU until every mark is scored.
+    """
+    bus = InProcessBus()
+    scoring = runtime(BUILDERS["scoring"](settings, bus, standalone=False))
+    await bus.start()
+    await scoring.start()
+    try:
+        await _drained(scoring)  # what the catalogue marked when it was seeded
+        async with scoring.db.read() as session:
+            indicators = [
+                i
+                for i in await repository.indicators(session)
+                if i.aggregation == "share_of_agencies" and i.frequency == "half"
+            ]
+            known = await repository.index_periods(session)
+        period = max((p for p in known if "-S" in p), key=parse_period)
+        reporters = sorted(
+            {a for i in indicators for a in i.expected_reporters(parse_period(period))}
+        )
+        chooser = random.Random(5)
+        before = _passes()
+        started = time.process_time()
+        for n in range(submissions):
+            sent = time.perf_counter()
+            indicator, agency, now = (
+                indicators[n % len(indicators)],
+                chooser.choice(reporters),
+                utcnow(),
+            )
+            observed = StoredObservation(
+                indicator=indicator.code,
+                agency=agency,
+                period=period,
+                value=chooser.random() < 0.5,
+                revision=n + 2,
+                recorded_at=now,
+                reported_at=now,
+            )
+            figure = AggregateValue(
+                indicator=indicator.code,
+                scope="national",
+                period=period,
+                value=chooser.uniform(0, 100),
+                method="computed",
+            )
+            event = ObservationsStored(
+                submission=f"bench-{n}",
+                agency=agency,
+                period=period,
+                observations=[observed],
+                aggregates=[figure],
+                recorded_at=now,
+            )
+            await bus.publish(event.topic, [event.envelope(producer="bench", key=agency)])
+            await asyncio.sleep(max(0.0, 1 / INCREMENTAL_RATE - (time.perf_counter() - sent)))
+        await _drained(scoring)
+        cpu = time.process_time() - started
+        return Incremental(submissions, cpu, int(_passes() - before))
+    finally:
+        await scoring.stop()
+        await bus.stop()
+
+
+async def _main() -> None:
+    """``python -m bench.scoring``: the full recompute, then the cost of a submission, alone."""
+    with tempfile.TemporaryDirectory(prefix="dx-bench-scoring-") as data:
+        settings = Settings(data_dir=Path(data), log_level="WARNING")
+        result = await full_recompute(settings)
+        print(
+            f"full recompute, {result.agencies} agencies × {result.indicators} indicators × "
+            f"{PERIODS} periods: {result.values} values in {result.seconds:.2f} s, "
+            f"{result.values_per_second:,.0f} values/s"
+        )
+        cost = await incremental_cost(settings)
+    print(
+        f"{cost.submissions} single-value submissions at {INCREMENTAL_RATE:.0f}/s: scoring's CPU "
+        f"{cost.cpu_ms_per_submission:.1f} ms per submission, {cost.passes} rescorer passes"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())

@@ -35,8 +35,9 @@ class Platform:
     metrics: tuple[str, ...]
 
 
-# Gauges that are zero once every event written has been published and handled.
-BACKLOG_GAUGES = ("dx_outbox_backlog{", "dx_consumer_lag{")
+# Gauges that are zero once every event written has been published and handled (and every
+# score it moved computed).
+BACKLOG_GAUGES = ("dx_outbox_backlog{", "dx_consumer_lag{", "dx_scoring_dirty_backlog ")
 
 
 async def settle(platform: Platform, *, within: float = 300) -> None:

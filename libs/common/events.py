@@ -29,6 +29,30 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+#: Read-your-writes for the catalogue. A catalogue edit answers with the instant it was made
+#: (microseconds since the epoch); every event it publishes occurred at or after it. A
+#: submission carrying the header is validated by ingest only once its replica has applied
+#: the catalogue up to that instant (the gateway adds it to the calls it forwards to ingest).
+CATALOGUE_VERSION_HEADER = "x-dx-catalogue-version"
+#: Every catalogue event goes under one key: one partition, so applied in the order published.
+CATALOGUE_KEY = "catalogue"
+
+
+def catalogue_version(at: datetime) -> str:
+    """The header value naming the catalogue as of ``at``."""
+    return str(round(at.timestamp() * 1_000_000))
+
+
+def parse_catalogue_version(value: str | None) -> datetime | None:
+    """The instant a version header names; None when absent or not a version."""
+    if not value or not value.isdigit() or len(value) > 20:
+        return None
+    try:
+        return datetime.fromtimestamp(int(value) / 1_000_000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def as_utc(moment: datetime) -> datetime:
     """A client's instant in UTC, as stored instants are: a bare one is read as UTC, and one
     beyond either end of the calendar once in UTC (0001-01-01T00:00+07:00) is that end."""

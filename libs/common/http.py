@@ -87,11 +87,16 @@ def nul_refusal(scope: Scope) -> ProblemError | None:
 
 
 class RequestContextMiddleware:
-    """Gives each request an id (kept from ``X-Request-ID`` if sent), times and counts it."""
+    """Gives each request an id (kept from ``X-Request-ID`` if sent), times and counts it.
 
-    def __init__(self, app: ASGIApp, *, service: str) -> None:
+    ``access_log`` off leaves the access line to whoever logs the request already (the
+    gateway, for a service called in its process).
+    """
+
+    def __init__(self, app: ASGIApp, *, service: str, access_log: bool = True) -> None:
         self.app = app
         self.service = service
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -124,7 +129,7 @@ class RequestContextMiddleware:
             method = scope["method"]
             HTTP_REQUESTS.labels(self.service, method, template, str(status)).inc()
             HTTP_LATENCY.labels(self.service, method, template).observe(elapsed)
-            if scope["path"] not in _QUIET_PATHS:
+            if self.access_log and scope["path"] not in _QUIET_PATHS:
                 log.info(
                     "%s %s %d %.1fms",
                     method,

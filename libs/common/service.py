@@ -18,7 +18,17 @@ from libs.common.bus import EventBus
 from libs.common.db import Database
 from libs.common.errors import Unauthorized, install_problem_handlers, problem_responses
 from libs.common.http import GatewaySignatureMiddleware, RequestContextMiddleware
-from libs.common.messaging import Effect, Finish, Inbox, MessagingTables, Outbox, OutboxRelay
+from libs.common.messaging import (
+    BatchEffect,
+    Effect,
+    Finish,
+    Inbox,
+    MessagingTables,
+    Outbox,
+    OutboxRelay,
+    each,
+    guarded,
+)
 from libs.common.metrics import BUILD_INFO, metrics_router
 from libs.common.settings import Settings
 
@@ -59,11 +69,15 @@ class ServiceRuntime:
 
     def consume(self, topic: str, effect: Effect, finish: Finish | None = None) -> None:
         """Apply ``effect`` once per event of ``topic`` (consumer group = this service)."""
+        self.consume_batches(topic, each(effect, finish))
+
+    def consume_batches(self, topic: str, effect: BatchEffect) -> None:
+        """Apply ``effect`` to each batch of ``topic``'s events, each event once."""
         self.bus.subscribe(
             service=self.name,
             topic=topic,
             group=f"dx-{self.name}",
-            handler=self.inbox.handler(self.db, topic, effect, finish),
+            handler=self.inbox.handler(self.db, topic, guarded(effect)),
         )
 
     def on_start(self, hook: Hook) -> None:
@@ -206,7 +220,8 @@ def create_service_app(
     app.add_middleware(
         GatewaySignatureMiddleware, settings=runtime.settings, prefix=f"{API_PREFIX}/"
     )
-    app.add_middleware(RequestContextMiddleware, service=runtime.name)
+    # In one process with the gateway (not standalone), the gateway's access line is the one.
+    app.add_middleware(RequestContextMiddleware, service=runtime.name, access_log=standalone)
     app.include_router(operations_router())
     for router in routers:
         app.include_router(router)

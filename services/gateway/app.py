@@ -259,6 +259,9 @@ def create_gateway_app(
         "observations, scores, rankings and reminders.",
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        # The dashboard serves /docs from vendored files on the merged document (no CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.gateway = gateway
     install_problem_handlers(app)

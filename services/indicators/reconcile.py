@@ -39,13 +39,13 @@ RECONCILED = Counter(
 
 async def current_values(session: AsyncSession, accepted: SubmissionAccepted) -> SubmissionAccepted:
     """The submission without the values a report received after it has superseded."""
-    keys = [(v.indicator, accepted.agency, "agency", accepted.period) for v in accepted.values]
-    latest = await repository.latest_revisions(session, keys)
+    keys = [(v.indicator, accepted.agency, accepted.period) for v in accepted.values]
+    latest = await repository.latest_agency_revisions(session, keys)
     arrived = aware(accepted.received_at)
     kept = [
         value
         for value, key in zip(accepted.values, keys, strict=True)
-        if key not in latest or aware(latest[key].reported_at) <= arrived
+        if key not in latest or latest[key].reported_at <= arrived
     ]
     return accepted.model_copy(update={"values": kept})
 
@@ -58,8 +58,8 @@ def unsettled_effect(runtime: ServiceRuntime, store: ObservationStore) -> Effect
         original = accepted.envelope(producer=envelope.producer, key=envelope.key)
         if await runtime.inbox.claim(session, [original], SUBMISSIONS_TOPIC):
             kept = await current_values(session, accepted)
-            await store.store_submission(
-                session, original.model_copy(update={"payload": kept.model_dump(mode="json")})
+            await store.store_batch(
+                session, [original.model_copy(update={"payload": kept.model_dump(mode="json")})]
             )
             RECONCILED.labels("stored").inc()
             return

@@ -138,8 +138,15 @@ class Reconciler:
             return 0
         announcements = []
         for row in due:
-            row.received_at = aware(row.received_at)
-            accepted = accepted_event(row, draft_of_payload(row.payload))
+            columns = {
+                "id": row.id,
+                "agency": row.agency,
+                "period": row.period,
+                "received_at": aware(row.received_at),
+                "late": row.late,
+                "source": row.source,
+            }
+            accepted = accepted_event(columns, draft_of_payload(row.payload))
             announcements.append((SubmissionUnsettled(accepted=accepted, announced_at=now), row))
         async with db.transaction() as session:
             await self.runtime.outbox.add(session, *((a, row.agency) for a, row in announcements))

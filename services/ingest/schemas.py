@@ -137,3 +137,8 @@ class UploadReport(BaseModel):
     rejected_rows: int
     submissions: list[str] = Field(description="Ids of the submissions made (or repeated)")
     errors: list[ProblemItem]
+    skipped: list[ProblemItem] = Field(
+        default_factory=list,
+        description="Rows not read as values: titles above the header, and what follows the "
+        "table (signatures, notes)",
+    )

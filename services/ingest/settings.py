@@ -29,6 +29,15 @@ class IngestSettings(BaseSettings):
     max_xlsx_ratio: float = Field(
         100.0, gt=1, description="Largest expansion (uncompressed / file size) of an XLSX"
     )
+    max_xlsx_cells: int = Field(
+        2_000_000, ge=1, description="Cells (rows × columns read) an XLSX may make ingest read"
+    )
+    max_xlsx_shared_strings: int = Field(
+        200_000, ge=1, description="Shared strings an XLSX may hold"
+    )
+    max_file_cpu_seconds: float = Field(
+        10.0, gt=0, description="CPU seconds reading one uploaded or imported file may take"
+    )
     accept_open_periods: bool = Field(
         False, description="Accept values for a period that has not ended yet"
     )
@@ -39,6 +48,15 @@ class IngestSettings(BaseSettings):
     )
     import_chunk: int = Field(
         200, ge=1, description="Submissions per transaction of a non-atomic upload or import"
+    )
+    group_commit_items: int = Field(
+        256, ge=1, description="Most single submissions that share one transaction"
+    )
+    group_commit_wait_ms: float = Field(
+        0.0,
+        ge=0,
+        le=50,
+        description="How long a transaction waits for more submissions to share it",
     )
     reconcile_after_seconds: float = Field(
         900.0,

@@ -1,16 +1,15 @@
 """ORM models of the scoring service: its replica of the catalogue and figures, and its scores."""
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from libs.common.db import ServiceBase, aware, new_metadata
-from libs.common.events import StoredObservation
+from libs.common.db import ServiceBase, new_metadata
 from libs.common.messaging import messaging_tables
 from services.scoring.domain.bands import Band
-from services.scoring.domain.catalogue import Agency, Indicator
 from services.scoring.domain.scorecard import ScoreCard
 from services.scoring.domain.targets import Comparator, Target
 from services.scoring.domain.trajectory import TrajectoryStatus
@@ -51,10 +50,6 @@ class IndicatorRow(Base):
     official_assessment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
-    def indicator(self) -> Indicator:
-        """Scoring's view of the indicator."""
-        return Indicator.from_mapping({c.key: getattr(self, c.key) for c in self.__table__.columns})
-
 
 class AgencyRow(Base):
     """An agency as the catalogue last published it: kind, groups and validity."""
@@ -70,11 +65,6 @@ class AgencyRow(Base):
     valid_to: Mapped[date | None] = mapped_column(Date)
     successor: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-
-    def agency(self) -> Agency:
-        """Scoring's view of the agency."""
-        groups = tuple(self.groups)
-        return Agency(self.code, self.name_vi, self.kind, groups, self.valid_from, self.valid_to)
 
 
 class AgencyValueRow(Base):
@@ -98,16 +88,6 @@ class AgencyValueRow(Base):
     def value(self) -> bool | float | None:
         """The value, whichever column holds it."""
         return self.value_bool if self.value_bool is not None else self.value_number
-
-    def merge(self, observed: StoredObservation) -> None:
-        """Take a revision's value if it is the newest, and its arrival if it is the first."""
-        first = self.reported_at if self.revision else None  # a new row has not arrived yet
-        if first is None or observed.reported_at < aware(first):
-            self.reported_at, self.late = observed.reported_at, observed.late
-        if observed.revision >= self.revision:
-            flag = observed.value if isinstance(observed.value, bool) else None
-            self.value_bool, self.value_number = flag, None if flag is not None else observed.value
-            self.revision, self.recorded_at = observed.revision, observed.recorded_at
 
 
 class AggregateRow(Base):
@@ -167,26 +147,28 @@ class ScoreRow(Base):
     explanation_en: Mapped[str] = mapped_column(Text, nullable=False)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
-    def card(self) -> ScoreCard:
-        """The stored score."""
-        return ScoreCard(
-            **{name: getattr(self, name) for name in _CARD_FIELDS},
-            target=Target(self.target_year, Comparator(self.target_op), self.target_value),
-            band=Band(self.band),
-            status=TrajectoryStatus(self.status),
-        )
 
-    @staticmethod
-    def columns_of(card: ScoreCard, computed_at: datetime) -> dict[str, Any]:
-        """The row's columns for a score."""
-        return {name: getattr(card, name) for name in _CARD_FIELDS} | {
-            "target_year": card.target.year,
-            "target_op": card.target.op.value,
-            "target_value": card.target.value,
-            "band": card.band.value,
-            "status": card.status.value,
-            "computed_at": computed_at,
-        }
+def score_card(fields: Mapping[str, Any]) -> ScoreCard:
+    """A stored score from its fields."""
+    return ScoreCard(
+        **{name: fields[name] for name in _CARD_FIELDS},
+        target=Target(
+            fields["target_year"], Comparator(fields["target_op"]), fields["target_value"]
+        ),
+        band=Band(fields["band"]),
+        status=TrajectoryStatus(fields["status"]),
+    )
+
+
+def score_fields(card: ScoreCard) -> dict[str, Any]:
+    """The fields a score is stored as (when it was computed apart)."""
+    return {name: getattr(card, name) for name in _CARD_FIELDS} | {
+        "target_year": card.target.year,
+        "target_op": card.target.op.value,
+        "target_value": card.target.value,
+        "band": card.band.value,
+        "status": card.status.value,
+    }
 
 
 class AgencyIndexRow(Base):
@@ -214,3 +196,24 @@ class RankingRow(Base):
     agency: Mapped[str] = mapped_column(String(32), primary_key=True)
     rank: Mapped[int] = mapped_column(Integer, nullable=False)
     score: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class RescoreMark(Base):
+    """Something scoring must score again, recorded with the change that moved it.
+
+    ``kind`` says what: ``indicator`` or ``agency`` (a catalogue row changed: ``subject`` is its
+    code), ``series`` (an indicator's figures for scope ``subject``), ``report`` (an agency's
+    value for ``period``: ``subject`` is the agency), ``period`` (every index and ranking of the
+    period) or ``ranking`` (the period's rankings only). Fields a kind does not use are ''.
+    Marking again bumps ``generation``: the rescorer forgets a mark only at the generation it
+    scored, in the transaction that stored the new scores.
+    """
+
+    __tablename__ = "rescore_marks"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    indicator: Mapped[str] = mapped_column(CODE, primary_key=True)
+    subject: Mapped[str] = mapped_column(SCOPE, primary_key=True)
+    period: Mapped[str] = mapped_column(PERIOD, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, nullable=False)
+    marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

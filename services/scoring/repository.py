@@ -1,18 +1,22 @@
-"""All SQL of the scoring service."""
+"""All SQL of the scoring service.
+
+Scoring reads many rows and a few columns of each: reads are Core selects of the columns
+needed, never ORM objects; writes are one set statement per table (an upsert of the rows that
+changed, a delete of the keys that went).
+"""
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, delete, insert, select, tuple_
+from sqlalchemy import Row, Select, delete, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.db import aware, upsert
+from libs.common.db import aware, dialect_insert, upsert
 from libs.common.events import AgencyPublished, AggregateValue, IndicatorPublished
 from libs.common.events import StoredObservation as Observed
 from libs.common.periods import ReportingPeriod, parse_period, periods_within
 from services.scoring.domain.catalogue import Agency, Indicator
-from services.scoring.domain.index import RankedAgency
 from services.scoring.domain.scorecard import ScoreCard
 from services.scoring.domain.standing import AgencyScore, Report
 from services.scoring.models import (
@@ -23,12 +27,19 @@ from services.scoring.models import (
     AssessmentRow,
     IndicatorRow,
     RankingRow,
+    RescoreMark,
     ScoreRow,
+    score_card,
 )
 
 REFERENCE_AUTHOR = "reference"
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
+T = TypeVar("T")
 Names = Collection[str] | None
+
+# Keys per statement where a set of composite keys is sent as parameters: well under the
+# parameters SQLite (32,766) and asyncpg (32,767) take in one statement.
+KEYS_PER_STATEMENT = 2000
 
 
 def _filtered(query: Q, *pairs: tuple[Any, str | Names]) -> Q:
@@ -39,7 +50,30 @@ def _filtered(query: Q, *pairs: tuple[Any, str | Names]) -> Q:
     return query
 
 
+async def _rows(
+    session: AsyncSession, query: Select[*tuple[Any, ...]]
+) -> Sequence[Row[*tuple[Any, ...]]]:
+    """Run a select of columns as Core: plain rows, none of the ORM's loading machinery."""
+    connection = await session.connection()
+    return (await connection.execute(query)).all()
+
+
+def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), KEYS_PER_STATEMENT):
+        yield items[start : start + KEYS_PER_STATEMENT]
+
+
 # The replica: what the catalogue and the observation store published.
+
+_INDICATOR = IndicatorRow.__table__.c
+# What Indicator.from_mapping reads.
+_INDICATOR_FIELDS = [
+    _INDICATOR[name]
+    for name in (
+        *("code", "program", "goal", "primary", "pillar", "unit", "direction"),
+        *("aggregation", "targets", "frequency", "due_days", "weight", "reporters"),
+    )
+]
 
 
 async def upsert_indicator(session: AsyncSession, event: IndicatorPublished, now: datetime) -> None:
@@ -53,9 +87,9 @@ async def indicators(
     session: AsyncSession, *, program: str | None = None, codes: Names = None
 ) -> list[Indicator]:
     """Indicators by code, optionally of one programme or only those named."""
-    query = select(IndicatorRow).order_by(IndicatorRow.code)
-    query = _filtered(query, (IndicatorRow.program, program), (IndicatorRow.code, codes))
-    return [row.indicator() for row in await session.scalars(query)]
+    query = select(*_INDICATOR_FIELDS).order_by(_INDICATOR.code)
+    query = _filtered(query, (_INDICATOR.program, program), (_INDICATOR.code, codes))
+    return [Indicator.from_mapping(dict(row._mapping)) for row in await _rows(session, query)]
 
 
 async def has_pillar(session: AsyncSession, pillar: str) -> bool:
@@ -72,8 +106,19 @@ async def upsert_agency(session: AsyncSession, event: AgencyPublished, now: date
 
 async def agencies(session: AsyncSession, *, codes: Names = None) -> dict[str, Agency]:
     """Agencies scoring knows (or those named), by code."""
-    query = _filtered(select(AgencyRow), (AgencyRow.code, codes))
-    return {row.code: row.agency() for row in await session.scalars(query)}
+    query = select(
+        AgencyRow.code,
+        AgencyRow.name_vi,
+        AgencyRow.kind,
+        AgencyRow.groups,
+        AgencyRow.valid_from,
+        AgencyRow.valid_to,
+    )
+    query = _filtered(query, (AgencyRow.code, codes))
+    return {
+        code: Agency(code, name, kind, tuple(groups), valid_from, valid_to)
+        for code, name, kind, groups, valid_from, valid_to in await _rows(session, query)
+    }
 
 
 async def store_aggregates(
@@ -88,17 +133,27 @@ async def store_aggregates(
     if not fresh:
         return set()
     key = tuple_(AggregateRow.indicator, AggregateRow.scope, AggregateRow.period)
-    query = select(AggregateRow).where(key.in_(list(fresh)))
-    stored = {(r.indicator, r.scope, r.period): r for r in await session.scalars(query)}
+    stored: dict[tuple[str, str, str], tuple[float | None, str, datetime]] = {}
+    for chunk in _chunks(list(fresh)):
+        query = select(
+            AggregateRow.indicator,
+            AggregateRow.scope,
+            AggregateRow.period,
+            AggregateRow.value,
+            AggregateRow.method,
+            AggregateRow.recorded_at,
+        ).where(key.in_(chunk))
+        for indicator, scope, period, value, method, recorded_at in await _rows(session, query):
+            stored[indicator, scope, period] = (value, method, recorded_at)
     rows, moved = [], set()
-    for (indicator, scope, period), (figure, recorded_at) in fresh.items():
-        old = stored.get((indicator, scope, period))
-        if old is not None and aware(old.recorded_at) > aware(recorded_at):
+    for named, (figure, recorded_at) in fresh.items():
+        old = stored.get(named)
+        if old is not None and aware(old[2]) > aware(recorded_at):
             continue  # overtaken on the bus by a newer figure
         rows.append(figure.model_dump() | {"recorded_at": recorded_at})
-        if old is None or (old.value, old.method) != (figure.value, figure.method):
-            moved.add((indicator, scope))
-    await upsert(session, AggregateRow, rows, ["indicator", "scope", "period"])
+        if old is None or old[:2] != (figure.value, figure.method):
+            moved.add(named[:2])
+    await upsert(session, AggregateRow.__table__, rows, ["indicator", "scope", "period"])
     return moved
 
 
@@ -106,19 +161,55 @@ async def aggregate_points(
     session: AsyncSession, codes: Names = None, *, scope: str | None = None
 ) -> dict[tuple[str, str], dict[ReportingPeriod, float | None]]:
     """(indicator, scope) -> figure by period, of the indicators named (else all)."""
-    query = _filtered(
-        select(AggregateRow), (AggregateRow.indicator, codes), (AggregateRow.scope, scope)
+    query = select(
+        AggregateRow.indicator, AggregateRow.scope, AggregateRow.period, AggregateRow.value
     )
+    query = _filtered(query, (AggregateRow.indicator, codes), (AggregateRow.scope, scope))
     found: dict[tuple[str, str], dict[ReportingPeriod, float | None]] = {}
-    for row in await session.scalars(query):
-        found.setdefault((row.indicator, row.scope), {})[parse_period(row.period)] = row.value
+    for code, named, period, value in await _rows(session, query):
+        found.setdefault((code, named), {})[parse_period(period)] = value
     return found
+
+
+async def series_points(
+    session: AsyncSession, series: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], dict[ReportingPeriod, float | None]]:
+    """The figures by period of each (indicator, scope) named; a series with none is left out."""
+    found: dict[tuple[str, str], dict[ReportingPeriod, float | None]] = {}
+    key = tuple_(AggregateRow.indicator, AggregateRow.scope)
+    for chunk in _chunks(list(series)):
+        query = select(
+            AggregateRow.indicator, AggregateRow.scope, AggregateRow.period, AggregateRow.value
+        ).where(key.in_(chunk))
+        for code, scope, period, value in await _rows(session, query):
+            found.setdefault((code, scope), {})[parse_period(period)] = value
+    return found
+
+
+# An agency's kept value: (value_number, value_bool, revision, reported_at, late, recorded_at).
+_KEPT = ("value_number", "value_bool", "revision", "reported_at", "late", "recorded_at")
+
+
+def _merged(kept: dict[str, Any] | None, observed_in_order: Iterable[Observed]) -> dict[str, Any]:
+    """The kept value after these revisions: the newest revision's value, the first arrival."""
+    row: dict[str, Any] = dict(kept) if kept is not None else {"revision": 0}
+    for observed in observed_in_order:
+        first = row["reported_at"] if row["revision"] else None  # a new row has not arrived yet
+        if first is None or observed.reported_at < first:
+            row["reported_at"], row["late"] = observed.reported_at, observed.late
+        if observed.revision >= row["revision"]:
+            flag = observed.value if isinstance(observed.value, bool) else None
+            row["value_bool"] = flag
+            row["value_number"] = None if flag is not None else observed.value
+            row["revision"], row["recorded_at"] = observed.revision, observed.recorded_at
+    return row
 
 
 async def store_agency_values(
     session: AsyncSession, observations: Iterable[Observed]
 ) -> list[tuple[str, str, str]]:
-    """Keep each agency's newest revision and first report time; return the keys stored.
+    """Keep each agency's newest revision and first report time; return the keys whose value
+    moved (or that are new), those an index may depend on.
 
     Observations of one key are merged in the order given, as if they came one by one.
     """
@@ -127,18 +218,30 @@ async def store_agency_values(
         seen.setdefault((observed.indicator, observed.agency, observed.period), []).append(observed)
     if not seen:
         return []
-    key = tuple_(AgencyValueRow.indicator, AgencyValueRow.agency, AgencyValueRow.period)
-    query = select(AgencyValueRow).where(key.in_(list(seen)))
-    stored = {(r.indicator, r.agency, r.period): r for r in await session.scalars(query)}
+    table = AgencyValueRow.__table__
+    key = tuple_(table.c.indicator, table.c.agency, table.c.period)
+    stored: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for chunk in _chunks(list(seen)):
+        query = select(
+            table.c.indicator, table.c.agency, table.c.period, *(table.c[n] for n in _KEPT)
+        ).where(key.in_(chunk))
+        for line in await _rows(session, query):
+            kept = dict(zip(_KEPT, line[3:], strict=True))
+            kept["reported_at"] = aware(kept["reported_at"])
+            kept["recorded_at"] = aware(kept["recorded_at"])
+            stored[line[0], line[1], line[2]] = kept
+    rows, moved = [], []
     for item, observed_in_order in sorted(seen.items()):
-        row = stored.get(item)
-        if row is None:
-            row = AgencyValueRow(indicator=item[0], agency=item[1], period=item[2], revision=0)
-            session.add(row)
-        for observed in observed_in_order:
-            row.merge(observed)
-    await session.flush()
-    return sorted(seen)
+        before = stored.get(item)
+        after = _merged(before, observed_in_order)
+        if before is not None and all(after[n] == before[n] for n in _KEPT):
+            continue  # a redelivered or older revision: nothing to write
+        rows.append(dict(zip(("indicator", "agency", "period"), item, strict=True)) | after)
+        value = (after["value_number"], after["value_bool"])
+        if before is None or value != (before["value_number"], before["value_bool"]):
+            moved.append(item)
+    await upsert(session, table, rows, ["indicator", "agency", "period"])
+    return moved
 
 
 async def reports(
@@ -147,22 +250,54 @@ async def reports(
     agencies: Names = None,
     indicators: Names = None,
     within: ReportingPeriod | None = None,
+    arrivals: bool = True,
 ) -> dict[tuple[str, str], dict[ReportingPeriod, Report]]:
     """(indicator, agency) -> report by period, for the agencies and indicators named.
 
     ``within``: only reports made for that period or a finer one inside it, the reports that
-    can stand for it.
+    can stand for it. ``arrivals`` false: without when each arrived (an index needs only the
+    values).
     """
+    arrived = AgencyValueRow.reported_at if arrivals else literal(None)
+    query = select(
+        AgencyValueRow.indicator,
+        AgencyValueRow.agency,
+        AgencyValueRow.period,
+        AgencyValueRow.value_number,
+        AgencyValueRow.value_bool,
+        arrived,
+    )
     query = _filtered(
-        select(AgencyValueRow),
+        query,
         (AgencyValueRow.agency, agencies),
         (AgencyValueRow.indicator, indicators),
         (AgencyValueRow.period, None if within is None else periods_within(within)),
     )
     found: dict[tuple[str, str], dict[ReportingPeriod, Report]] = {}
-    for row in await session.scalars(query):
-        report = Report(row.value, aware(row.reported_at))
-        found.setdefault((row.indicator, row.agency), {})[parse_period(row.period)] = report
+    for code, agency, period, number, flag, reported_at in await _rows(session, query):
+        arrival = None if reported_at is None else aware(reported_at)
+        report = Report(flag if flag is not None else number, arrival)
+        found.setdefault((code, agency), {})[parse_period(period)] = report
+    return found
+
+
+async def reports_by_period(
+    session: AsyncSession,
+) -> dict[str, list[tuple[str, str, Report]]]:
+    """Every agency's kept value (without its arrival), by the period it was reported for:
+    (indicator, agency, report)."""
+    query = select(
+        AgencyValueRow.indicator,
+        AgencyValueRow.agency,
+        AgencyValueRow.period,
+        AgencyValueRow.value_number,
+        AgencyValueRow.value_bool,
+    )
+    found: dict[str, list[tuple[str, str, Report]]] = {}
+    for code, agency, period, number, flag in await _rows(session, query):
+        found.setdefault(period, []).append(
+            (code, agency, Report(flag if flag is not None else number))
+        )
     return found
 
 
@@ -172,10 +307,14 @@ async def value_periods(
     """Every (indicator, period) some agency reported, optionally of one indicator."""
     query = select(AgencyValueRow.indicator, AgencyValueRow.period).distinct()
     query = _filtered(query, (AgencyValueRow.indicator, indicator))
-    return {(row.indicator, row.period) for row in await session.execute(query)}
+    return {(row.indicator, row.period) for row in await _rows(session, query)}
 
 
 # Snapshots: scores, agency indices, rankings.
+
+_SCORE = ScoreRow.__table__.c
+# What a stored score is, compared to decide whether it changed (not when it was computed).
+SCORE_FIELDS = tuple(c for c in ScoreRow.__table__.columns if c.key != "computed_at")
 
 
 async def snapshots(
@@ -183,18 +322,38 @@ async def snapshots(
 ) -> dict[tuple[str, str, str], ScoreCard]:
     """(indicator, scope, period) -> stored score, for the indicators named."""
     query = _filtered(
-        select(ScoreRow),
-        (ScoreRow.indicator, indicators),
-        (ScoreRow.period, period),
-        (ScoreRow.scope, scope),
+        select(*SCORE_FIELDS),
+        (_SCORE.indicator, indicators),
+        (_SCORE.period, period),
+        (_SCORE.scope, scope),
     )
-    return {(r.indicator, r.scope, r.period): r.card() for r in await session.scalars(query)}
+    return {
+        (row.indicator, row.scope, row.period): score_card(dict(row._mapping))
+        for row in await _rows(session, query)
+    }
 
 
-async def store_snapshots(session: AsyncSession, cards: Iterable[ScoreCard], now: datetime) -> None:
-    """Write the scores, replacing what was stored for their keys."""
-    rows = [ScoreRow.columns_of(card, now) for card in cards]
-    await upsert(session, ScoreRow, rows, ["indicator", "scope", "period"])
+async def score_rows(
+    session: AsyncSession, series: Collection[tuple[str, str]] | None = None
+) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(indicator, scope, period) -> the stored score's fields, of the series named (else all)."""
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
+    queries = [select(*SCORE_FIELDS)]
+    if series is not None:
+        key = tuple_(_SCORE.indicator, _SCORE.scope)
+        queries = [select(*SCORE_FIELDS).where(key.in_(chunk)) for chunk in _chunks(list(series))]
+    for query in queries:
+        for row in await _rows(session, query):
+            found[row.indicator, row.scope, row.period] = dict(row._mapping)
+    return found
+
+
+async def store_snapshots(
+    session: AsyncSession, rows: Iterable[Mapping[str, Any]], now: datetime
+) -> None:
+    """Write scores (their ``SCORE_FIELDS``), replacing what was stored for their keys."""
+    values = [dict(row) | {"computed_at": now} for row in rows]
+    await upsert(session, ScoreRow.__table__, values, ["indicator", "scope", "period"])
 
 
 async def delete_snapshots(
@@ -205,20 +364,26 @@ async def delete_snapshots(
     if keys is None:
         figures = select(AggregateRow.indicator, AggregateRow.scope, AggregateRow.period)
         await session.execute(delete(ScoreRow).where(key.not_in(figures)))
-    elif keys:
-        await session.execute(delete(ScoreRow).where(key.in_(list(keys))))
+        return
+    for chunk in _chunks(list(keys)):
+        await session.execute(delete(ScoreRow).where(key.in_(chunk)))
 
 
 async def indices(
-    session: AsyncSession, period: str, *, agencies: Names = None
+    session: AsyncSession, period: str, *, agencies: Names = None, attainments: bool = True
 ) -> dict[str, AgencyScore]:
-    """Agency -> stored index for the period."""
-    query = _filtered(
-        select(AgencyIndexRow), (AgencyIndexRow.period, period), (AgencyIndexRow.agency, agencies)
+    """Agency -> stored index for the period (``attainments`` false: without them, all a
+    ranking needs)."""
+    query = select(
+        AgencyIndexRow.agency,
+        AgencyIndexRow.score,
+        AgencyIndexRow.pillar_scores,
+        AgencyIndexRow.attainments if attainments else literal(None),
     )
+    query = _filtered(query, (AgencyIndexRow.period, period), (AgencyIndexRow.agency, agencies))
     return {
-        r.agency: AgencyScore(r.agency, r.score, dict(r.pillar_scores), dict(r.attainments))
-        for r in await session.scalars(query)
+        agency: AgencyScore(agency, score, dict(pillars), dict(attained or {}))
+        for agency, score, pillars, attained in await _rows(session, query)
     }
 
 
@@ -228,43 +393,58 @@ async def index_periods(session: AsyncSession) -> set[str]:
 
 
 async def store_indices(
-    session: AsyncSession, period: str, scores: Mapping[str, AgencyScore | None], now: datetime
+    session: AsyncSession,
+    period: str,
+    scores: Iterable[AgencyScore],
+    gone: Collection[str],
+    now: datetime,
 ) -> None:
-    """Write agencies' indices for the period, forgetting those scored None (they owe nothing)."""
-    owing_nothing = [agency for agency, score in scores.items() if score is None]
-    if owing_nothing:
-        where = (AgencyIndexRow.period == period, AgencyIndexRow.agency.in_(owing_nothing))
+    """Write agencies' indices for the period, and forget those of the agencies ``gone``."""
+    if gone:
+        where = (AgencyIndexRow.period == period, AgencyIndexRow.agency.in_(gone))
         await session.execute(delete(AgencyIndexRow).where(*where))
     rows = [
         {
-            "agency": agency,
+            "agency": score.agency,
             "period": period,
             "score": score.index,
             "computed_at": now,
             "pillar_scores": score.pillar_scores,
             "attainments": score.attainments,
         }
-        for agency, score in sorted(scores.items())
-        if score is not None
+        for score in scores
     ]
-    await upsert(session, AgencyIndexRow, rows, ["agency", "period"])
+    await upsert(session, AgencyIndexRow.__table__, rows, ["agency", "period"])
 
 
-async def store_ranking(
-    session: AsyncSession, group: str, period: str, ranked: Mapping[str, Sequence[RankedAgency]]
+# A stored rank: (group, pillar, agency) -> (rank, score), within one period.
+Ranks = dict[tuple[str, str, str], tuple[int, float]]
+
+
+async def ranks(session: AsyncSession, period: str, groups: Collection[str]) -> Ranks:
+    """The stored ranks of the period in these groups, by index (pillar '') and by pillar."""
+    query = select(
+        RankingRow.group, RankingRow.pillar, RankingRow.agency, RankingRow.rank, RankingRow.score
+    ).where(RankingRow.period == period, RankingRow.group.in_(groups))
+    return {
+        (group, pillar, agency): (rank, score)
+        for group, pillar, agency, rank, score in await _rows(session, query)
+    }
+
+
+async def store_ranks(
+    session: AsyncSession, period: str, changed: Ranks, gone: Collection[tuple[str, str, str]]
 ) -> None:
-    """Replace a group's rankings for the period (pillar -> ranking; '' ranks the index)."""
-    await session.execute(
-        delete(RankingRow).where(RankingRow.group == group, RankingRow.period == period)
-    )
+    """Write the ranks that changed in the period, and forget the lines no ranking has any more."""
+    key = tuple_(RankingRow.group, RankingRow.pillar, RankingRow.agency)
+    for chunk in _chunks(list(gone)):
+        await session.execute(delete(RankingRow).where(RankingRow.period == period, key.in_(chunk)))
     rows = [
-        {"group": group, "period": period, "pillar": pillar}
-        | {"agency": r.agency, "rank": r.rank, "score": r.score}
-        for pillar, ranking in ranked.items()
-        for r in ranking
+        {"group": group, "period": period, "pillar": pillar, "agency": agency}
+        | {"rank": rank, "score": score}
+        for (group, pillar, agency), (rank, score) in changed.items()
     ]
-    if rows:
-        await session.execute(insert(RankingRow), rows)
+    await upsert(session, RankingRow.__table__, rows, ["group", "period", "pillar", "agency"])
 
 
 async def ranking(session: AsyncSession, group: str, period: str, pillar: str) -> list[RankingRow]:
@@ -278,6 +458,61 @@ async def prune_periods(session: AsyncSession, keep: Collection[str]) -> None:
     """Forget indices and rankings of periods no report touches any more."""
     await session.execute(delete(AgencyIndexRow).where(AgencyIndexRow.period.not_in(keep)))
     await session.execute(delete(RankingRow).where(RankingRow.period.not_in(keep)))
+
+
+# What the rescorer has still to score (models.RescoreMark).
+
+# (kind, indicator, subject, period)
+Mark = tuple[str, str, str, str]
+_MARK = RescoreMark.__table__.c
+
+
+async def mark(session: AsyncSession, marks: Collection[Mark], now: datetime) -> None:
+    """Record that these must be scored again; a mark already pending moves to a new generation."""
+    if not marks:
+        return
+    statement = dialect_insert(session)(RescoreMark)
+    names = ("kind", "indicator", "subject", "period")
+    rows = [
+        dict(zip(names, item, strict=True)) | {"generation": 0, "marked_at": now}
+        for item in sorted(marks)
+    ]
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(names), set_={"generation": _MARK.generation + 1}
+        ),
+        rows,
+    )
+
+
+async def pending_marks(
+    session: AsyncSession, *, kinds: Collection[str], limit: int
+) -> list[tuple[Mark, int]]:
+    """Up to ``limit`` marks of these kinds, oldest first, each with its generation."""
+    query = (
+        select(_MARK.kind, _MARK.indicator, _MARK.subject, _MARK.period, _MARK.generation)
+        .where(_MARK.kind.in_(kinds))
+        .order_by(_MARK.marked_at, _MARK.kind, _MARK.indicator, _MARK.subject, _MARK.period)
+        .limit(limit)
+    )
+    return [((k, i, s, p), generation) for k, i, s, p, generation in await _rows(session, query)]
+
+
+async def forget_marks(session: AsyncSession, marks: Collection[tuple[Mark, int]]) -> None:
+    """Forget these marks, each only at the generation read (a newer marking stays pending)."""
+    key = tuple_(_MARK.kind, _MARK.indicator, _MARK.subject, _MARK.period, _MARK.generation)
+    for chunk in _chunks([(*item, generation) for item, generation in marks]):
+        await session.execute(delete(RescoreMark).where(key.in_(chunk)))
+
+
+async def backlog(session: AsyncSession) -> tuple[dict[str, int], datetime | None]:
+    """How many marks of each kind are pending, and when the oldest was made."""
+    query = select(_MARK.kind, func.count(), func.min(_MARK.marked_at)).group_by(_MARK.kind)
+    counts, oldest = {}, None
+    for kind, count, first in await _rows(session, query):
+        counts[kind] = int(count)
+        oldest = aware(first) if oldest is None else min(oldest, aware(first))
+    return counts, oldest
 
 
 # Official assessments.

@@ -87,6 +87,10 @@ SHARED_METRICS = frozenset(
 SERVICE_METRICS = {
     "dx_ingest_submissions_total": "counter",
     "dx_ingest_accept_to_stored_seconds": "histogram",
+    "dx_scoring_dirty_backlog": "gauge",
+    "dx_scoring_dirty_oldest_age_seconds": "gauge",
+    "dx_scoring_coalesced_marks": "histogram",
+    "dx_scoring_rescore_pass_seconds": "histogram",
     "dx_ingest_unsettled_oldest_age_seconds": "gauge",
     "dx_ingest_reconciled_total": "counter",
     "dx_notify_emails_sent_total": "counter",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -199,6 +200,22 @@ async def test_merged_openapi_is_public_and_lists_every_service(client: httpx.As
     document = response.json()
     assert "/api/v1/keys" in document["paths"]
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+async def test_the_indicator_endpoints_are_typed(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/api/v1/openapi.json")).json()
+
+    def answer(path: str, method: str = "get") -> dict[str, Any]:
+        found: dict[str, Any] = document["paths"][path][method]["responses"]["200"]["content"]
+        schema: dict[str, Any] = found["application/json"]["schema"]
+        return schema
+
+    indicator = {"$ref": "#/components/schemas/Indicator"}
+    assert answer("/api/v1/indicators")["items"] == indicator
+    assert answer("/api/v1/indicators/{code}") == indicator
+    assert answer("/api/v1/indicators/{code}", "put") == indicator
+    fields = document["components"]["schemas"]["Indicator"]["properties"]
+    assert {"code", "name_vi", "name_en", "targets", "reporting", "population"} <= set(fields)
 
 
 async def test_operations_endpoints(client: httpx.AsyncClient) -> None:

@@ -10,6 +10,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -182,7 +183,14 @@ async def test_reminders_are_written_as_readable_eml_files(
     assert "https://dx.gov.vn/api/v1/submissions" in content
     assert letters["stt@hue.gov.vn"]["Subject"].endswith("— Thừa Thiên Huế")
 
-    log = (await client.get("/api/v1/notifications")).json()
+    # The file is written before the sender records `sent`: wait on the state, not the file.
+    log: list[dict[str, Any]] = []
+
+    async def recorded() -> bool:
+        log[:] = (await client.get("/api/v1/notifications")).json()
+        return len(log) == 2 and all(n["status"] == "sent" for n in log)
+
+    await wait_for(recorded)
     sent = [("P01", "sent", 1, "reminder"), ("P46", "sent", 1, "reminder")]
     assert sorted((n["agency"], n["status"], n["attempts"], n["kind"]) for n in log) == sent
     assert {"id", "agency", "to", "subject", "kind", "status", "sent_at", "attempts"} <= set(log[0])

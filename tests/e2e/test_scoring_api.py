@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ import yaml
 from sqlalchemy import delete, func, select
 
 from libs.common.events import (
+    CATALOGUE_TOPIC,
     SCORES_TOPIC,
     AgencyPublished,
     AggregateValue,
@@ -29,7 +31,9 @@ from libs.common.events import (
 )
 from libs.common.service import ServiceRuntime
 from services.indicators import models as indicators_models
-from services.scoring import models, service
+from services.scoring import models, repository, service
+from services.scoring.rescorer import Rescorer
+from services.scoring.settings import ScoringSettings
 from tests.support.platform import embedded_platform, embedded_settings
 
 pytestmark = pytest.mark.e2e
@@ -71,13 +75,27 @@ async def shared(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[http
         yield client
 
 
+async def scored(client: httpx.AsyncClient, *, within: float = 30) -> None:
+    """Wait until the rescorer has scored every mark: what the events moved is then stored."""
+    marks = select(func.count()).select_from(models.RescoreMark)
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        async with runtime(client).db.read() as session:
+            if not await session.scalar(marks):
+                return
+        assert asyncio.get_running_loop().time() < deadline, "marks left unscored"
+        await asyncio.sleep(0.02)
+
+
 async def publish(client: httpx.AsyncClient, *payloads: EventPayload) -> None:
-    """Hand events to scoring's bus; returns once its handlers committed."""
+    """Hand events to scoring's bus; returns once its handlers committed and the rescorer
+    scored what they marked."""
     for payload in payloads:
         key = getattr(payload, "agency", None) or getattr(payload, "code", "test")
         await runtime(client).bus.publish(
             payload.topic, [payload.envelope(producer="test", key=str(key))]
         )
+    await scored(client)
 
 
 def indicator(
@@ -183,7 +201,7 @@ async def test_bands_and_statuses_come_from_the_published_figures(dx: httpx.Asyn
         "B-2": ("over_half", "unassessable"),  # 30/50 = 0.6, one figure: no trend
         # 20 at 2026.0, 40 at 2026.5: the line reaches 100 at 2028.0, r = 1, not a year early.
         "B-3": ("under_half", "likely"),
-        "B-4": ("under_half", "unassessable"),  # nothing published
+        "B-4": ("no_data", "no_data"),  # nothing published
     }
     assert by_code["B-2"]["progress"] == pytest.approx(0.6)
     assert by_code["B-2"]["target"] == {"year": 2027, "op": ">", "value": 50}
@@ -263,17 +281,17 @@ def reference_kh2023() -> tuple[list[IndicatorPublished], list[AggregateValue]]:
 # 04   | 12                          | > 30   | 0.4                | under_half
 # 05   | 60.5                        | > 80   | 0.756              | over_half
 # 06   | 13                          | = 100  | 0.13               | under_half
-# 07   | none                        | = 100  | -                  | under_half
+# 07   | none                        | = 100  | -                  | no_data
 # 08   | 58                          | = 100  | 0.58               | over_half
 # 09   | 56.63                       | = 100  | 0.566              | over_half
 # 10   | 92.77                       | = 100  | 0.928              | over_half
 # 11   | 11a (primary) 90.66         | = 100  | 0.907              | over_half
 # 12   | 12a central 58.93 local 17.29 | = 30 | met / 0.576        | over_half (worse group)
-# 13   | none                        | = 100  | -                  | under_half
+# 13   | none                        | = 100  | -                  | no_data
 # 14   | 14a central 33.1 local 23.56 | = 100 | 0.331 / 0.236      | under_half
 # 15   | 18                          | > 30   | 0.6                | over_half
-# 16   | none                        | > 30   | -                  | under_half
-# 17   | none                        | > 10   | -                  | under_half
+# 16   | none                        | > 30   | -                  | no_data
+# 17   | none                        | > 10   | -                  | no_data
 # 18   | 9.2                         | > 50   | 0.184              | under_half
 # 19   | 14.96                       | > 16   | 0.935              | over_half
 # 20   | 7.5                         | > 8.5  | 0.882              | over_half
@@ -285,16 +303,17 @@ def reference_kh2023() -> tuple[list[IndicatorPublished], list[AggregateValue]]:
 # 26   | 60                          | > 30   | met                | completed
 # 27   | 3                           | > 20   | 0.15               | under_half
 # 28   | 74.63                       | > 75   | 0.995              | over_half
-# 29   | none                        | > 60   | -                  | under_half
-# 30   | none                        | > 30   | -                  | under_half
-# 31   | none                        | > 80   | -                  | under_half
+# 29   | none                        | > 60   | -                  | no_data
+# 30   | none                        | > 30   | -                  | no_data
+# 31   | none                        | > 80   | -                  | no_data
 # 32   | 63                          | > 80   | 0.788              | over_half
 # 33   | 9.2                         | > 30   | 0.307              | under_half
 # 34   | 5.37                        | > 20   | 0.269              | under_half
 # 35   | 2.3                         | > 10   | 0.23               | under_half
-# Totals: completed 2 (23, 26), over_half 15, under_half 18 — 35 goals.
-# One figure per goal is no trend: statuses are completed for 23 and 26, unassessable for the
-# rest (12a's central group is met, but its local group cannot be assessed, the worse of the two).
+# Totals: completed 2 (23, 26), over_half 15, under_half 11, no_data 7 — 35 goals.
+# One figure per goal is no trend: statuses are completed for 23 and 26, no_data for the seven
+# without a figure, unassessable for the rest (12a's central group is met, but its local group
+# cannot be assessed, the worse of the two).
 async def test_kh2023_half_year_summary_matches_the_hand_count(dx: httpx.AsyncClient) -> None:
     indicators, published = reference_kh2023()
     assert len(indicators) == 39
@@ -312,14 +331,16 @@ async def test_kh2023_half_year_summary_matches_the_hand_count(dx: httpx.AsyncCl
     )
     summary = await get(dx, "scores/summary", program="KH2023", period="2023-S1")
     assert summary["goals"] == 35
-    assert summary["bands"] == {"completed": 2, "over_half": 15, "under_half": 18}
+    # Goals with no figure at all (07, 13, 16, 17, 29, 30, 31) are no data, not under half.
+    assert summary["bands"] == {"completed": 2, "over_half": 15, "under_half": 11, "no_data": 7}
     assert summary["statuses"] == {
         "completed": 2,
         "ahead": 0,
         "likely": 0,
         "low": 0,
         "hard": 0,
-        "unassessable": 33,
+        "unassessable": 26,
+        "no_data": 7,
     }
     scores = await get(dx, "scores", program="KH2023", period="2023-S1")
     first = next(s for s in scores if s["indicator"] == "KH2023-01")
@@ -376,9 +397,10 @@ async def test_rankings_share_ranks_on_ties_and_show_the_previous_rank(
         (2, "L2", 3, 1),
         (2, "L3", 4, 2),
         (4, "L4", 1, -3),
-        (5, "L5", 5, 0),
+        (None, "L5", None, None),  # never reported: unranked, now and before
     ]
     assert [r["score"] for r in ranking] == pytest.approx([1.0, 0.75, 0.75, 0.2, 0.0])
+    assert [r["reported"] for r in ranking] == [True, True, True, True, False]  # L5: silent
     assert ranking[1]["pillar_scores"] == pytest.approx({"data": 1.0, "gov": 0.5})
     assert ranking[0]["name_vi"] == "Cơ quan L1"
     gov = await get(dx, "rankings", group="local", period="2027-S1", pillar="gov")
@@ -424,9 +446,11 @@ async def test_laggards_name_missing_late_and_off_track_reports(dx: httpx.AsyncC
         "L3": [("G-1", "off_track", "no → less than half done")],
         "L4": [("G-1", "missing", "no value for 2026-S1 (due 2026-07-15)")],
     }
-    assert found[0]["name_vi"] == "Cơ quan L2"
+    # One indicator behind each: the one that sent nothing first, then by code.
+    assert [entry["agency"] for entry in found] == ["L4", "L2", "L3"]
+    assert found[1]["name_vi"] == "Cơ quan L2"
     vietnamese = await get(dx, "laggards", period="2026-S1", program="LAG")
-    assert vietnamese[2]["reasons"][0]["detail"] == "chưa có số liệu kỳ 2026-S1 (hạn 15/07/2026)"
+    assert vietnamese[0]["reasons"][0]["detail"] == "chưa có số liệu kỳ 2026-S1 (hạn 15/07/2026)"
     assert await get(dx, "laggards", period="2998-S1", program="LAG") == []
 
 
@@ -513,6 +537,7 @@ async def test_late_and_repeated_events_keep_the_newest_revision_and_first_repor
     bus = runtime(dx).bus
     for batch in [late] if one_batch else [[envelope] for envelope in late]:
         await bus.publish(ObservationsStored.topic, batch)
+    await scored(dx)
     assert await kept_value(dx) == (False, 2, first)
     scores = await get(dx, "scores", program="TST", period="2025-S1", scope="national")
     assert [score["value"] for score in scores if score["indicator"] == "O-1"] == [60]
@@ -570,6 +595,162 @@ async def test_rescore_rebuilds_what_incremental_scoring_built(dx: httpx.AsyncCl
     assert await snapshot_tables(dx) == incremental
 
 
+def envelope(payload: EventPayload) -> Envelope:
+    key = getattr(payload, "agency", None) or getattr(payload, "code", "test")
+    return payload.envelope(producer="test", key=str(key))
+
+
+# Each indicator of the mixed programme: its frequency and the periods agencies report for.
+MIXED_PERIODS = {
+    "X-1": ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"],
+    "X-2": ["2026-S1", "2026-S2", "2027-S1"],
+    "X-3": ["2026-01", "2026-05", "2026-08", "2026-12"],
+}
+
+
+def mixed_catalogue(codes: Sequence[str], *, weight: float = 1) -> list[IndicatorPublished]:
+    """Indicators of every kind the index counts, and one only scored nationally."""
+    return [
+        indicator(
+            "X-1",
+            program="MIX",
+            aggregation="share_of_agencies",
+            value_type="boolean_per_agency",
+            frequency="quarter",
+            targets=[(2027, "=", 100)],
+            reporters=codes,
+        ),
+        indicator(
+            "X-2",
+            program="MIX",
+            pillar="gov",
+            aggregation="mean",
+            targets=[(2026, ">=", 60), (2028, ">=", 90)],
+            reporters=codes,
+            weight=weight,
+        ),
+        indicator(
+            "X-3",
+            program="MIX",
+            pillar="gov",
+            aggregation="by_group",
+            frequency="month",
+            targets=[(2027, ">=", 80)],
+            reporters=codes[:-2],
+        ),
+        indicator("X-4", program="MIX", pillar="econ", targets=[(2027, ">", 50)]),
+    ]
+
+
+def mixed_round(chooser: random.Random, codes: Sequence[str]) -> list[ObservationsStored]:
+    """Each agency reports (or corrects) a value of each indicator for a random period; the
+    national figures move."""
+    events = []
+    for code in codes:
+        for name, periods in MIXED_PERIODS.items():
+            if chooser.random() < 0.25:
+                continue  # some agencies leave some indicators unreported
+            value: bool | float = (
+                chooser.random() < 0.6 if name == "X-1" else round(chooser.uniform(0, 100), 1)
+            )
+            events.append(report(code, chooser.choice(periods), {name: value}))
+    national: dict[str, float | None] = {
+        "X-4": chooser.uniform(0, 100),
+        "X-2": chooser.uniform(20, 95),
+    }
+    events.append(figures(chooser.choice(["2026-S1", "2026-S2"]), national))
+    events.append(figures("2026-S2", {"X-3": chooser.uniform(10, 90)}, scope="local"))
+    return events
+
+
+async def test_coalesced_scoring_of_many_batches_matches_a_full_rescore(
+    dx: httpx.AsyncClient,
+) -> None:
+    """Values, corrections, figures and catalogue changes in many batches, scored by coalesced
+    passes of the rescorer: the same scores, indices and ranks as a rescore of the same data."""
+    chooser = random.Random(20)
+    groups = {f"L{n}": "local" for n in range(1, 9)} | {f"C{n}": "central" for n in range(1, 5)}
+    codes = sorted(groups)
+    await publish(dx, *(agency(code, group) for code, group in groups.items()))
+    await publish(dx, *mixed_catalogue(codes))
+    bus = runtime(dx).bus
+    for turn in range(6):
+        events = mixed_round(chooser, codes)
+        # Batches of a few events, handed over back to back: passes take many batches each.
+        for start in range(0, len(events), 5):
+            batch = [envelope(event) for event in events[start : start + 5]]
+            await bus.publish(ObservationsStored.topic, batch)
+        if turn == 3:
+            # The catalogue changes while values keep coming: a weight, an agency's group.
+            changed = [agency("L1", "central"), *mixed_catalogue(codes, weight=3)[1:2]]
+            await bus.publish(CATALOGUE_TOPIC, [envelope(event) for event in changed])
+    await scored(dx)
+    incremental = await snapshot_tables(dx)
+    assert all(incremental.values())
+    central = await get(dx, "rankings", group="central", period="2026-S2")
+    assert "L1" in [line["agency"] for line in central]
+    async with runtime(dx).db.transaction() as session:
+        for model in SNAPSHOTS:
+            await session.execute(delete(model))
+    await service.rescore(runtime(dx))
+    assert await snapshot_tables(dx) == incremental
+
+
+# Nothing marked is lost: marks outlive the rescorer, and a newer marking outlives a pass.
+
+
+def rescorer_of(client: httpx.AsyncClient) -> Rescorer:
+    found: Rescorer = client.app.state.services["scoring"].state.rescorer  # type: ignore[attr-defined]
+    return found
+
+
+async def test_marks_wait_for_a_rescorer_that_stopped(dx: httpx.AsyncClient) -> None:
+    await publish(dx, indicator("K-1"))
+    # As if the process died right after the consumer committed the figure and its mark.
+    await rescorer_of(dx).stop()
+    await runtime(dx).bus.publish(
+        ObservationsStored.topic, [envelope(figures("2026-S1", {"K-1": 90}))]
+    )
+    async with runtime(dx).db.read() as session:
+        pending = await repository.pending_marks(session, kinds=("series",), limit=10)
+    assert [item for item, _ in pending] == [("series", "K-1", "national", "")]
+    assert await score_events(dx, "K-1") == []  # not scored: no snapshot, no event
+    restarted = Rescorer(runtime(dx), ScoringSettings())
+    restarted.start()
+    try:
+        await scored(dx)
+    finally:
+        await restarted.stop()
+    async with runtime(dx).db.read() as session:
+        stored = await repository.snapshots(session, indicators=["K-1"])
+    assert [(c.period, c.value, c.band.value) for c in stored.values()] == [
+        ("2026-S1", 90, "completed")
+    ]
+    assert [e["band"] for e in await score_events(dx, "K-1")] == ["completed"]
+
+
+async def test_a_mark_made_again_while_it_is_scored_stays_pending(dx: httpx.AsyncClient) -> None:
+    await scored(dx)  # the seeded catalogue
+    await rescorer_of(dx).stop()  # this test plays the rescorer
+    db, item = runtime(dx).db, ("series", "K-2", "national", "")
+    async with db.transaction() as session:
+        await repository.mark(session, [item], utcnow())
+    async with db.read() as session:
+        read = await repository.pending_marks(session, kinds=("series",), limit=10)
+    assert [mark for mark, _ in read] == [item]
+    async with db.transaction() as session:
+        await repository.mark(session, [item], utcnow())  # a consumer marks it again meanwhile
+    async with db.transaction() as session:
+        await repository.forget_marks(session, read)  # the pass forgets what it scored
+    async with db.read() as session:
+        left = await repository.pending_marks(session, kinds=("series",), limit=10)
+    assert [(mark, generation) for mark, generation in left] == [(item, read[0][1] + 1)]
+    async with db.transaction() as session:
+        await repository.forget_marks(session, left)
+    async with db.read() as session:
+        assert await repository.backlog(session) == ({}, None)
+
+
 # Official assessments.
 
 
@@ -607,8 +788,8 @@ async def test_official_assessments_are_recorded_shown_and_summarised(
     assert sum(official_summary["bands"].values()) == 0
     assert official_summary["unassessed"] == 1
     computed = await get(dx, "scores/summary", program="OFF", period="2026-S1")
-    assert computed["bands"]["under_half"] == 3
-    assert computed["statuses"]["unassessable"] == 3
+    assert computed["bands"]["no_data"] == 3
+    assert computed["statuses"]["no_data"] == 3
 
     # A person's assessment stands when the catalogue republishes its own.
     assert (

@@ -34,6 +34,12 @@ class Table:
     rows: list[list[Cell]] = field(default_factory=list)
     empty: str = ""
 
+    def __post_init__(self) -> None:
+        # A CSV with two columns of one name is read wrongly by every spreadsheet and dataframe.
+        repeated = sorted({h for h in self.headers if self.headers.count(h) > 1})
+        if repeated:
+            raise ValueError(f"table {self.id}: headers {repeated} appear more than once")
+
     def add(self, *cells: Cell) -> None:
         """Append a row (as many cells as headers)."""
         if len(cells) != len(self.headers):
