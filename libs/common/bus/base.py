@@ -90,6 +90,7 @@ class EventBus(ABC):
     def subscribe(self, *, service: str, topic: str, group: str, handler: BatchHandler) -> None:
         """Register a consumer group's handler (before ``start``)."""
         self.subscriptions.append(Subscription(service, topic, group, handler))
+        CONSUMER_RETRYING.labels(service, topic).set(0)  # exported from the start, at zero
 
     @abstractmethod
     async def start(self) -> None:
