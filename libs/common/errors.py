@@ -107,6 +107,10 @@ class PayloadTooLarge(ProblemError):
     status, slug, title = 413, "payload-too-large", "Request too large"
 
 
+class RequestTimeout(ProblemError):
+    status, slug, title = 408, "request-timeout", "The request took too long to arrive"
+
+
 class InvalidInput(ProblemError):
     status, slug, title = 422, "validation", "The input is not valid"
 

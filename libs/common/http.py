@@ -3,6 +3,7 @@ read within their size limit, and the services' check of the gateway's signature
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -29,6 +30,7 @@ from libs.common.errors import (
     PayloadTooLarge,
     ProblemError,
     ProblemItem,
+    RequestTimeout,
     problem_response,
 )
 from libs.common.logs import request_id_var
@@ -139,20 +141,25 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused past ``limit`` bytes without reading it all."""
+async def read_body(request: Request, limit: int, within: float | None = None) -> bytes:
+    """The request body, refused past ``limit`` bytes without reading it all, and with a 408 if
+    it has not all arrived ``within`` seconds (a client trickling a byte at a time
+    would otherwise hold its connection and memory for ever)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The body exceeds {limit} bytes")
     chunks, size = [], 0
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise PayloadTooLarge(f"The body exceeds {limit} bytes")
-            chunks.append(chunk)
+        async with asyncio.timeout(within):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"The body exceeds {limit} bytes")
+                chunks.append(chunk)
     except ClientDisconnect as error:
         raise ClientGone("The client went away before sending its body") from error
+    except TimeoutError as error:
+        raise RequestTimeout(f"The body did not arrive within {within} seconds") from error
     return b"".join(chunks)
 
 
@@ -211,7 +218,9 @@ class GatewaySignatureMiddleware:
 
         async def read() -> bytes:
             nonlocal body
-            body = await read_body(request, self.settings.max_body_bytes)
+            body = await read_body(
+                request, self.settings.max_body_bytes, self.settings.body_timeout_seconds
+            )
             return body
 
         try:

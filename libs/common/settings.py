@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = 0.5
     outbox_batch_size: int = 500
     max_body_bytes: int = Field(25 * 1024 * 1024, description="Largest request body accepted")
+    body_timeout_seconds: float = Field(
+        120.0, gt=0, description="A request body must have arrived within this time (else 408)"
+    )
     min_free_disk_bytes: int = Field(
         64 * 1024 * 1024,
         ge=0,

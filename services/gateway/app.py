@@ -219,7 +219,8 @@ def proxy_router() -> APIRouter:
     async def forward(request: Request, principal: AdmittedDep, gateway: GatewayDep) -> Response:
         if principal.role is Role.READER and request.method != "GET":
             raise Forbidden("Reader keys may only read")
-        body = await read_body(request, gateway.settings.max_body_bytes)
+        settings = gateway.settings
+        body = await read_body(request, settings.max_body_bytes, settings.body_timeout_seconds)
         return await gateway.upstreams.forward(request, principal, body)
 
     return router

@@ -14,9 +14,10 @@ from datetime import datetime
 from pydantic import JsonValue, ValidationError
 
 from libs.common.auth import Principal
-from libs.common.errors import Conflict, InvalidInput, PayloadTooLarge, ProblemItem
+from libs.common.errors import Conflict, InvalidInput, ProblemItem
 from libs.common.events import utcnow
 from libs.common.service import ServiceRuntime
+from services.ingest.bounds import refuse_oversized_batch
 from services.ingest.intake import Pending, Stored, keep, late
 from services.ingest.metrics import BATCH_SIZE, count
 from services.ingest.schemas import BatchReport, ItemResult, SubmissionIn
@@ -64,13 +65,10 @@ async def submit_batch(
             "Too many items",
             errors=[ProblemItem(loc=["items"], msg=f"at most {settings.max_batch_items} items")],
         )
+    refuse_oversized_batch(raw_items, settings)
     items = [parse(index, raw) for index, raw in enumerate(raw_items)]
     drafts = [item.draft for item in items if item.draft is not None]
     total = sum(len(draft.values) for draft in drafts)
-    if total > settings.max_request_values:
-        raise PayloadTooLarge(
-            f"the batch carries {total} values; at most {settings.max_request_values}"
-        )
     for draft in drafts:
         authorize(principal, draft.agency)
     BATCH_SIZE.observe(total)

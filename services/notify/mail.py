@@ -165,6 +165,10 @@ def new_message_id(mail_from: str) -> str:
 _ADDRESS_HEADERS = ("from", "to", "cc", "reply-to")
 
 
+#: The longest line RFC 5322 allows.
+MAX_LINE = 998
+
+
 class MailPolicy(EmailPolicy):
     """The SMTP policy, but encoding non-ASCII Subject and names as ``email.header`` does.
 
@@ -181,12 +185,24 @@ class MailPolicy(EmailPolicy):
             )
             return f"{name}: {encoded}{self.linesep}".encode("ascii")
         addresses = getattr(value, "addresses", None)
-        if lower in _ADDRESS_HEADERS and addresses is not None and not value.isascii():
-            # One encoded word per name: the stdlib parser reads split names back with spaces.
-            parts = [formataddr((a.display_name, a.addr_spec), "utf-8") for a in addresses]
+        if lower in _ADDRESS_HEADERS and addresses is not None:
+            # One address a line, its name as one piece: quoted plain text, or one encoded word
+            # (the stdlib parser reads a name split into several words back with spaces in it).
+            # The stdlib folder would break a long name's quotes at a comma, making addresses
+            # of its parts. Only a name too long for a line (998) is split into encoded words.
+            parts = [self._address(a.display_name, a.addr_spec) for a in addresses]
             joined = f",{self.linesep} ".join(parts)
             return f"{name}: {joined}{self.linesep}".encode("ascii")
         return super().fold_binary(name, value)
+
+    def _address(self, display_name: str, addr_spec: str) -> str:
+        whole = formataddr((display_name, addr_spec), "utf-8")
+        if len(whole) <= MAX_LINE - len("Bcc: ,"):
+            return whole
+        encoded = Header(display_name, "utf-8", header_name="To").encode(
+            linesep=self.linesep, maxlinelen=76
+        )
+        return f"{encoded}{self.linesep} <{addr_spec}>"
 
 
 MAIL_POLICY = MailPolicy(linesep="\r\n")

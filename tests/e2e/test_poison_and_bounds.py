@@ -154,6 +154,26 @@ async def test_a_huge_submission_is_refused_quickly_with_a_bounded_answer(
     assert elapsed < 1.0, f"took {elapsed:.2f}s of CPU"
 
 
+async def test_a_huge_batch_is_refused_before_its_values_are_parsed(
+    dx: httpx.AsyncClient,
+) -> None:
+    value = '{"indicator":"KH2023-01","value":52.3456}'
+    item = '{"submission_id":"%d","agency":"P01","period":"2023","values":[%s]}'
+    items = ",".join(item % (n, ",".join([value] * 5500)) for n in range(100))
+    started = time.process_time()
+    response = await dx.post(
+        "/api/v1/submissions/batch",
+        content=f"[{items}]",
+        headers={"content-type": "application/json"},
+    )
+    elapsed = time.process_time() - started
+    assert response.status_code == 413, response.text[:500]
+    assert "550000 values" in response.json()["detail"]
+    assert len(response.content) < 2_000
+    # JSON parsing itself is most of it; validating each value took 5 s before.
+    assert elapsed < 2.0, f"took {elapsed:.2f}s of CPU"
+
+
 async def test_a_many_problem_answer_lists_the_first_ones_and_counts_them(
     dx: httpx.AsyncClient,
 ) -> None:

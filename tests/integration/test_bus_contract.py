@@ -7,6 +7,8 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client import REGISTRY
 
 from libs.common.bus import EventBus, PermanentEventError
 from libs.common.bus.inprocess import InProcessBus
@@ -129,3 +131,31 @@ async def test_a_poison_event_is_parked_and_the_rest_flow(bus_factory) -> None: 
     else:
         assert isinstance(bus, InProcessBus)
         assert [e.payload["n"] for e in bus.dead_letters] == [2]
+
+
+async def test_an_unreadable_message_is_parked_raw_and_the_rest_flow(kafka_bootstrap: str) -> None:
+    bus = KafkaBus(Settings(kafka_bootstrap=kafka_bootstrap, kafka_idempotence=False))
+    name = topic()
+    recorder = Recorder()
+    bus.subscribe(service="garbage", topic=name, group=f"g-{name}", handler=recorder)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=False)
+    await producer.start()
+    dlq = AIOKafkaConsumer(
+        f"{name}.dlq", bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
+    )
+    try:
+        await producer.send_and_wait(name, b"\xff not an envelope", key=b"k")
+        await bus.start()
+        publishing = await publish_soon(bus, name, [envelope("k", n) for n in range(3)])
+        await recorder.wait_for(3)
+        await publishing
+        await dlq.start()
+        parked = await asyncio.wait_for(dlq.getone(), 30)
+    finally:
+        await bus.stop()
+        await producer.stop()
+        await dlq.stop()
+    assert sorted(e.payload["n"] for e in recorder.seen) == [0, 1, 2]
+    assert parked.value == b"\xff not an envelope"
+    labels = {"service": "garbage", "topic": name, "outcome": "dead_lettered"}
+    assert REGISTRY.get_sample_value("dx_events_consumed_total", labels) == 1

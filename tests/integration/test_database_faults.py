@@ -1,6 +1,7 @@
 """A PostgreSQL outage while agencies submit: refused clearly, every accepted value kept once.
 
-The embedded platform reaches PostgreSQL only through a loopback proxy. Agencies post
+The platform (on the in-process bus, and on a real broker as the cluster) reaches PostgreSQL
+only through a loopback proxy. Agencies post
 submissions, alone and in batches of three, each carrying up to twenty of the values the agency
 reports, while the indicators service stores them. The link is cut from inside one of the
 store's transactions, after its effect and before its commit, kept down a few seconds and
@@ -142,6 +143,15 @@ def value_of(spec: IndicatorSpec, seq: int) -> bool | float:
     return round(seq * 7.3 % 100, 1)
 
 
+async def replica_complete(client: httpx.AsyncClient) -> bool:
+    """Whether ingest's replica holds every indicator and agency the catalogue has."""
+    indicators = len((await client.get("/api/v1/indicators")).json())
+    agencies = len((await client.get("/api/v1/agencies")).json())
+    async with runtime_of(client).db.read() as session:
+        replica = await repository.load_catalogue(session)
+    return (len(replica.indicators), len(replica.agencies)) == (indicators, agencies)
+
+
 async def reporting_plan(client: httpx.AsyncClient) -> list[Body]:
     """One submission per (agency, period), carrying the values the agency may report then.
 
@@ -275,12 +285,15 @@ async def stored_rows(client: httpx.AsyncClient, bodies: list[Body]) -> dict[Key
     return rows
 
 
+@pytest.mark.parametrize("bus", ["inprocess", "kafka"])
 async def test_database_cut_mid_batches_refuses_cleanly_and_stores_accepted_values_once(
     postgres_proxy: TcpProxy,
     schema_prefix: str,
     postgres_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    bus: str,
 ) -> None:
     outage = Outage(postgres_proxy)
     outage.install(monkeypatch)
@@ -296,8 +309,23 @@ async def test_database_cut_mid_batches_refuses_cleanly_and_stores_accepted_valu
         rate_limit_per_minute=0,
         database_pool_size=4,
         service_timeout_seconds=ANSWER_WITHIN,
+        # The cluster's bus too: a real broker, consumers committing offsets after the effect.
+        **(
+            {
+                "bus": "kafka",
+                "kafka_bootstrap": request.getfixturevalue("kafka_bootstrap"),
+                "kafka_idempotence": False,
+                "kafka_partitions": 3,
+            }
+            if bus == "kafka"
+            else {}
+        ),
     )
     async with embedded_platform(settings) as dx:
+        # Over a broker the catalogue reaches ingest's replica after start-up: wait for it.
+        await wait_until(
+            lambda: replica_complete(dx), within=60, what="the catalogue in ingest's replica"
+        )
         plan = await reporting_plan(dx)
         reserved = plan.pop()  # submitted by the test itself while the link is down
         unused_key = await key_for(dx, "P01")  # never looked up before the outage

@@ -9,6 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+import asyncpg
 from sqlalchemy.exc import DBAPIError, InterfaceError
 
 from libs.common.db import unavailable
@@ -56,12 +57,13 @@ def transient(error: BaseException) -> bool:
             return False
         if isinstance(seen, BusUnavailable | OSError | TimeoutError | InterfaceError):
             return True
-        if unavailable(seen):
+        if unavailable(seen) or isinstance(seen, asyncpg.InterfaceError):
             return True
-        if isinstance(seen, DBAPIError):
-            code = str(getattr(seen.orig, "sqlstate", None) or getattr(seen.orig, "pgcode", ""))
-            if code[:2] in _TRANSIENT_SQLSTATE_CLASSES or code in _TRANSIENT_SQLSTATES:
-                return True
+        # The driver's error as SQLAlchemy wraps it, or unwrapped (asyncpg's own).
+        driver = seen.orig if isinstance(seen, DBAPIError) else seen
+        code = str(getattr(driver, "sqlstate", None) or getattr(driver, "pgcode", None) or "")
+        if code[:2] in _TRANSIENT_SQLSTATE_CLASSES or code in _TRANSIENT_SQLSTATES:
+            return True
         seen = seen.__cause__
     return False
 
@@ -90,6 +92,7 @@ class EventBus(ABC):
     def subscribe(self, *, service: str, topic: str, group: str, handler: BatchHandler) -> None:
         """Register a consumer group's handler (before ``start``)."""
         self.subscriptions.append(Subscription(service, topic, group, handler))
+        CONSUMER_RETRYING.labels(service, topic).set(0)  # exported from the start, at zero
 
     @abstractmethod
     async def start(self) -> None:

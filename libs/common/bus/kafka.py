@@ -192,6 +192,9 @@ class KafkaBus(EventBus):
                             record.offset,
                         )
                         await self._park_raw(subscription, record.value)
+                        EVENTS_CONSUMED.labels(
+                            subscription.service, subscription.topic, "dead_lettered"
+                        ).inc()
             if batch:
                 await self.deliver(subscription, batch)
                 EVENTS_CONSUMED.labels(subscription.service, subscription.topic, "delivered").inc(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+import asyncpg
 import pytest
 from prometheus_client import REGISTRY
 from pydantic import BaseModel, ValidationError
@@ -64,6 +65,8 @@ TRANSIENT: dict[str, BaseException] = {
     "deadlock": pg_error("40P01"),
     "too many connections": pg_error("53300"),
     "wrapped connection reset": chained(RuntimeError("effect failed"), ConnectionResetError()),
+    "driver's own connection error": DriverError("connection does not exist", "08003"),
+    "driver's closed connection": asyncpg.InterfaceError("connection is closed"),
 }
 
 PERMANENT: dict[str, BaseException] = {
