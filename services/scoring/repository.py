@@ -370,19 +370,18 @@ async def delete_snapshots(
 
 
 async def indices(
-    session: AsyncSession, period: str, *, agencies: Names = None, attainments: bool = True
+    session: AsyncSession, period: str, *, agencies: Names = None
 ) -> dict[str, AgencyScore]:
-    """Agency -> stored index for the period (``attainments`` false: without them, all a
-    ranking needs)."""
+    """Agency -> stored index for the period."""
     query = select(
         AgencyIndexRow.agency,
         AgencyIndexRow.score,
         AgencyIndexRow.pillar_scores,
-        AgencyIndexRow.attainments if attainments else literal(None),
+        AgencyIndexRow.attainments,
     )
     query = _filtered(query, (AgencyIndexRow.period, period), (AgencyIndexRow.agency, agencies))
     return {
-        agency: AgencyScore(agency, score, dict(pillars), dict(attained or {}))
+        agency: AgencyScore(agency, score, dict(pillars), dict(attained))
         for agency, score, pillars, attained in await _rows(session, query)
     }
 

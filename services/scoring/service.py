@@ -211,19 +211,15 @@ async def _score_period(
     here when not given).
     """
     key, indicators = str(period), catalogue.ordered
+    stored = await repository.indices(session, key)  # every agency's: the rankings need them
     if agencies is None:
-        stored = before = await repository.indices(session, key)
         agencies = debtors(indicators, period) | set(stored)
-    else:
-        # Every agency's index and pillars, to rank; the attainments of those scored only.
-        stored = await repository.indices(session, key, attainments=False)
-        before = await repository.indices(session, key, agencies=agencies)
     if reports is None:
         found = await repository.reports(session, agencies=agencies, within=period, arrivals=False)
         reports = _by_agency(found)
     scores = score_agencies(sorted(agencies), period=period, indicators=indicators, reports=reports)
-    changed = [s for a, s in scores.items() if s is not None and before.get(a) != s]
-    gone = [a for a, s in scores.items() if s is None and a in before]
+    changed = [s for a, s in scores.items() if s is not None and stored.get(a) != s]
+    gone = [a for a, s in scores.items() if s is None and a in stored]
     await repository.store_indices(session, key, changed, gone, now)
     current = {a: s for a, s in stored.items() if a not in gone} | {s.agency: s for s in changed}
     await _rank(session, catalogue, period, groups, current)
