@@ -46,8 +46,7 @@ cluster-up: $(STAMP)
 
 ## Opt-in: load a clearly labelled SYNTHETIC per-agency dataset into the platform `make run` started.
 demo: $(STAMP)
-	DX_DEMO_TOKEN="$$($(BIN)/dx keys create --role admin --label 'make demo')" \
-	  $(BIN)/python -m services.gateway.web.demo --url http://127.0.0.1:$${DX_PORT:-8000}
+	$(BIN)/dx demo
 
 ## Benchmarks against this machine's raw limits (prints a table, writes bench/results/*.json).
 bench: $(STAMP)

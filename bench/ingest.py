@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from bench.loadgen import Pool, offer
 from bench.stats import percentile
 from bench.workload import Slot, requests
 
@@ -72,6 +73,20 @@ async def wait_all_stored(client: httpx.AsyncClient, ids: list[str], progress: b
         print()
 
 
+async def post_retrying(
+    client: httpx.AsyncClient, path: str, body: Any
+) -> tuple[httpx.Response, int]:
+    """POST as a well-behaved client: a 503 is retried (same submission ids, so never kept
+    twice) after the Retry-After the platform asks for. The answer and how many 503s came."""
+    refused = 0
+    while True:
+        response = await client.post(path, json=body)
+        if response.status_code != 503:
+            return response, refused
+        refused += 1
+        await asyncio.sleep(float(response.headers.get("retry-after", "1")))
+
+
 async def throughput(
     client: httpx.AsyncClient,
     source: Iterator[Slot],
@@ -94,11 +109,8 @@ async def throughput(
                     return
                 path, body, carried = next(queue)
                 sent_values += carried
-            # As a well-behaved client: a 503 is retried (same submission ids, so never kept
-            # twice) after the Retry-After the platform asks for.
-            while (response := await client.post(path, json=body)).status_code == 503:
-                refused += 1
-                await asyncio.sleep(float(response.headers.get("retry-after", "1")))
+            response, retried = await post_retrying(client, path, body)
+            refused += retried
             if response.status_code not in (200, 202):
                 raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
             ids.extend(receipts_of(response))
@@ -111,28 +123,13 @@ async def throughput(
 
 
 async def latency_at_rate(
-    client: httpx.AsyncClient, source: Iterator[Slot], *, rate: float, seconds: float
+    pool: Pool, source: Iterator[Slot], *, rate: float, seconds: float
 ) -> tuple[list[float], int]:
     """Open-loop single-value submissions at ``rate``/s; latency counted from the planned send."""
-    latencies: list[float] = []
-    errors = 0
     queue = requests(source, values_per_request=1)
-    start = time.perf_counter() + 0.1
-
-    async def one(planned: float, body: Any) -> None:
-        nonlocal errors
-        await asyncio.sleep(max(0.0, planned - time.perf_counter()))
-        try:
-            response = await client.post("/api/v1/submissions", json=body)
-            if response.status_code != 202:
-                errors += 1
-        except httpx.HTTPError:
-            errors += 1
-        latencies.append(time.perf_counter() - planned)
-
-    count = int(rate * seconds)
-    await asyncio.gather(*(one(start + n / rate, next(queue)[1]) for n in range(count)))
-    return latencies, errors
+    bodies = [pool.post("/api/v1/submissions", next(queue)[1]) for _ in range(int(rate * seconds))]
+    outcome = await offer(pool, bodies, rate=rate)
+    return outcome.latencies, outcome.errors(202)
 
 
 def summarize(latencies: list[float]) -> dict[str, float]:

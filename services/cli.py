@@ -15,6 +15,7 @@ from libs.common.errors import ProblemError
 from libs.common.logs import configure_logging
 from libs.common.settings import SERVICES, get_settings
 from services import platform
+from services.demo import run_demo
 from services.gateway import keys
 from services.notify.scheduler import SchedulerBusy
 
@@ -116,6 +117,37 @@ def import_file(
         f"{report.rejected_rows} rejected"
     )
     if report.rejected_rows:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def demo(
+    period: Annotated[
+        str | None, typer.Option(help="e.g. 2023-S1; default: the latest period with scores")
+    ] = None,
+    program: Annotated[str | None, typer.Option(help="Only this programme's indicators")] = None,
+) -> None:
+    """Load a clearly labelled SYNTHETIC per-agency dataset into the platform (opt-in demo).
+
+    In process, through ingest's import (no API key is made); the running platform stores it.
+    Every value carries the source ``demo`` and a note saying it is synthetic.
+    """
+    settings = get_settings()
+    platform.migrate(settings, ("ingest", "scoring"))
+    try:
+        report = asyncio.run(run_demo(settings, period=period, program=program))
+    except (ValueError, ProblemError) as error:
+        typer.echo(f"refused: {getattr(error, 'detail', error)}", err=True)
+        raise typer.Exit(code=2) from error
+    for reason in report.refused:
+        typer.echo(f"  refused {reason}", err=True)
+    typer.echo(
+        f"SYNTHETIC demo data for {report.period}: {len(report.agencies)} agencies, "
+        f"{report.rows} values in {len(report.submissions)} submissions, "
+        f"{report.stored} stored, {len(report.refused)} refused"
+    )
+    typer.echo(f"see {settings.public_url}/rankings?period={report.period}")
+    if report.refused or report.stored < len(report.submissions):
         raise typer.Exit(code=1)
 
 

@@ -67,8 +67,10 @@ def embedded_app(settings: Settings, *, bus: EventBus | None = None) -> FastAPI:
         )
         for name, app in apps.items()
     }
+    # Calls go straight to each service's app; the clients serve readiness and OpenAPI.
     gateway = Gateway(
-        settings, Upstreams(clients, secret=settings.internal_secret.get_secret_value())
+        settings,
+        Upstreams(clients, secret=settings.internal_secret.get_secret_value(), apps=apps),
     )
     runtimes = [runtime(app) for app in apps.values()]
 
@@ -178,12 +180,12 @@ async def remind_due(settings: Settings, *, dry_run: bool, deliver: bool) -> Due
 async def import_sheet(settings: Settings, data: bytes, *, atomic: bool) -> UploadReport:
     """Import a CSV/XLSX through ingest's outbox, with a progress bar on the terminal."""
     ingest_settings = IngestSettings()
-    rows = read_sheet(data, sheet_limits(ingest_settings))
+    sheet = read_sheet(data, sheet_limits(ingest_settings))
     service = runtime(
         ingest.build(settings, create_bus(settings, default=BusKind.KAFKA), standalone=True)
     )
     try:
-        with typer.progressbar(length=len(rows), label="importing") as bar:
+        with typer.progressbar(length=len(sheet.rows), label="importing") as bar:
             done = 0
 
             def advance(rows_done: int, _total: int) -> None:
@@ -193,7 +195,8 @@ async def import_sheet(settings: Settings, data: bytes, *, atomic: bool) -> Uplo
 
             return await import_rows(
                 service,
-                rows,
+                sheet.rows,
+                skipped=sheet.skipped,
                 source="import",
                 progress=advance,
                 atomic=atomic,

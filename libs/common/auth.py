@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,6 +22,7 @@ SIGNATURE_MAX_AGE_SECONDS = 300
 PRINCIPAL_HEADER = "x-dx-principal"
 SIGNED_AT_HEADER = "x-dx-signed-at"
 SIGNATURE_HEADER = "x-dx-signature"
+NONCE_HEADER = "x-dx-nonce"
 REQUEST_ID_HEADER = "x-request-id"
 #: Where the signature middleware leaves the verified principal: ``request.state.principal``.
 PRINCIPAL_STATE = "principal"
@@ -71,10 +73,17 @@ def key_id_of(key: str) -> str | None:
 
 
 def _signature(
-    secret: str, *, signed_at: str, method: str, target: str, principal: str, body: bytes
+    secret: str,
+    *,
+    signed_at: str,
+    nonce: str,
+    method: str,
+    target: str,
+    principal: str,
+    body: bytes,
 ) -> str:
     message = "\n".join(
-        [signed_at, method.upper(), target, principal, hashlib.sha256(body).hexdigest()]
+        [signed_at, nonce, method.upper(), target, principal, hashlib.sha256(body).hexdigest()]
     )
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
@@ -84,14 +93,59 @@ def sign_request(
 ) -> dict[str, str]:
     """Headers proving the gateway authenticated ``principal`` for this exact request."""
     signed_at = str(int(time.time()))
+    nonce = secrets.token_hex(12)
     header = principal.header()
     return {
         PRINCIPAL_HEADER: header,
         SIGNED_AT_HEADER: signed_at,
+        NONCE_HEADER: nonce,
         SIGNATURE_HEADER: _signature(
-            secret, signed_at=signed_at, method=method, target=target, principal=header, body=body
+            secret,
+            signed_at=signed_at,
+            nonce=nonce,
+            method=method,
+            target=target,
+            principal=header,
+            body=body,
         ),
     }
+
+
+class NonceWindow:
+    """The nonces of the signatures this process accepted while they could still be replayed.
+
+    A signature is good for ``SIGNATURE_MAX_AGE_SECONDS`` (clocks of gateway and services may
+    differ a little); within that time its nonce is accepted once. The set lives in memory, per
+    service process, which is enough and keeps the hot path a dictionary lookup (no shared store,
+    no round trip): services accept calls from the gateway only (network policy, HMAC key), so a
+    replayer needs a request captured on the gateway's own path, and a replay reaching another
+    replica of the service repeats a request whose effects are idempotent by design (a
+    submission under its ``submission_id``, a PUT of the same state, a reminder run that never
+    sends an item twice). The set is bounded: past ``capacity`` the oldest nonces are forgotten
+    and signatures as old as them are refused from then on as expired, so a forgotten nonce can
+    never be replayed.
+    """
+
+    def __init__(self, capacity: int = 200_000) -> None:
+        self.capacity = capacity
+        self._seen: set[str] = set()
+        self._order: deque[tuple[int, str]] = deque()
+        self._oldest_accepted = 0
+
+    def accept(self, nonce: str, signed_at: int, *, now: float) -> bool:
+        """Whether ``nonce`` (of a signature made at ``signed_at``) is new; remembers it."""
+        horizon = now - SIGNATURE_MAX_AGE_SECONDS
+        while self._order and self._order[0][0] < horizon:
+            self._seen.discard(self._order.popleft()[1])
+        if signed_at < self._oldest_accepted or nonce in self._seen:
+            return False
+        while len(self._order) >= self.capacity:
+            forgotten_at, forgotten = self._order.popleft()
+            self._seen.discard(forgotten)
+            self._oldest_accepted = max(self._oldest_accepted, forgotten_at + 1)
+        self._seen.add(nonce)
+        self._order.append((signed_at, nonce))
+        return True
 
 
 def request_target(request: Request) -> str:
@@ -106,22 +160,27 @@ async def verify_signature(
     target: str,
     headers: Mapping[str, str],
     body: Callable[[], Awaitable[bytes]],
+    nonces: NonceWindow,
 ) -> Principal:
     """The principal a request's gateway signature vouches for; 401 for anything else.
 
     ``target`` is the request's path and query, ``headers`` its headers (by lower-case name) and
-    ``body`` reads all of its body, only once the headers show a fresh signature to check.
+    ``body`` reads all of its body, only once the headers show a fresh signature to check. A
+    signature is accepted once: its nonce is remembered in ``nonces``, a replay is refused.
     """
     header = headers.get(PRINCIPAL_HEADER)
     signed_at = headers.get(SIGNED_AT_HEADER, "")
+    nonce = headers.get(NONCE_HEADER, "")
     signature = headers.get(SIGNATURE_HEADER, "")
-    if not header or not signed_at.isdigit() or not signature:
+    if not header or not signed_at.isdigit() or not signature or not nonce:
         raise Unauthorized("Services accept only calls forwarded by the gateway")
-    if abs(time.time() - int(signed_at)) > SIGNATURE_MAX_AGE_SECONDS:
+    now = time.time()
+    if abs(now - int(signed_at)) > SIGNATURE_MAX_AGE_SECONDS:
         raise Unauthorized("The gateway signature has expired")
     expected = _signature(
         secret,
         signed_at=signed_at,
+        nonce=nonce,
         method=method,
         target=target,
         principal=header,
@@ -129,6 +188,8 @@ async def verify_signature(
     )
     if not hmac.compare_digest(expected, signature):
         raise Unauthorized("The gateway signature does not match the request")
+    if not nonces.accept(nonce, int(signed_at), now=now):
+        raise Unauthorized("The gateway signature was used already (a replay)")
     try:
         return Principal.from_header(header)
     except ValueError as error:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -83,11 +83,13 @@ def _sqlite_engine(url: URL, *, immediate: bool, pool_size: int) -> AsyncEngine:
     # moment it is free) instead of polling the file lock in SQLite's busy handler, whose sleeps
     # grow to 100 ms. Readers (WAL) run side by side on a pool kept warm: every new aiosqlite
     # connection costs a thread.
+    # No overflow: every new aiosqlite connection starts a thread and opens the file again,
+    # which under a burst of reads cost more than waiting for a pooled one.
     engine = create_async_engine(
         url,
         connect_args={"timeout": 30},
-        pool_size=1 if immediate else pool_size,
-        max_overflow=0 if immediate else pool_size,
+        pool_size=1 if immediate else 2 * pool_size,
+        max_overflow=0,
         pool_timeout=30,
     )
 
@@ -177,6 +179,19 @@ class Database:
 def aware(moment: datetime) -> datetime:
     """An instant read back from the database, timezone-aware (SQLite returns naive UTC)."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+#: Keys one statement may name (``IN``): well under SQLite's limit of bound parameters.
+KEYS_PER_STATEMENT = 2000
+
+Key = TypeVar("Key")
+
+
+def key_chunks(keys: Iterable[Key], size: int = KEYS_PER_STATEMENT) -> Iterator[list[Key]]:
+    """The distinct ``keys``, sorted, in lists short enough for one statement each."""
+    ordered = sorted(set(keys))  # type: ignore[type-var]
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
 
 
 def dialect_insert(session: AsyncSession) -> Callable[[Any], Any]:

@@ -10,10 +10,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from libs.common.db import DATABASE_ERRORS, unavailable
+from libs.common.settings import get_settings
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://dx-tracker.gov.vn/problems/"
@@ -37,6 +38,22 @@ class Problem(BaseModel):
     detail: str
     instance: str | None = None
     errors: list[ProblemItem] | None = None
+    error_count: int | None = Field(
+        None, description="How many problems there are, when `errors` lists only the first ones"
+    )
+
+
+def bounded(errors: Sequence[ProblemItem] | None) -> dict[str, Any]:
+    """``errors`` and ``error_count`` of a problem: the first ``DX_MAX_PROBLEMS`` and the count.
+
+    A body with half a million bad values must not get an answer larger than itself.
+    """
+    if errors is None:
+        return {}
+    limit = get_settings().max_problems
+    if len(errors) <= limit:
+        return {"errors": list(errors)}
+    return {"errors": list(errors[:limit]), "error_count": len(errors)}
 
 
 class ProblemError(Exception):
@@ -66,7 +83,7 @@ class ProblemError(Exception):
             status=self.status,
             detail=self.detail,
             instance=instance,
-            errors=self.errors,
+            **bounded(self.errors),
         )
 
 

@@ -8,6 +8,8 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from libs.common.text import LineText, NoteText
+
 SUBMISSIONS_TOPIC = "dx.submissions.v1"
 OBSERVATIONS_TOPIC = "dx.observations.v1"
 SCORES_TOPIC = "dx.scores.v1"
@@ -25,6 +27,30 @@ TOPICS = (
 def utcnow() -> datetime:
     """The current instant, timezone-aware."""
     return datetime.now(UTC)
+
+
+#: Read-your-writes for the catalogue. A catalogue edit answers with the instant it was made
+#: (microseconds since the epoch); every event it publishes occurred at or after it. A
+#: submission carrying the header is validated by ingest only once its replica has applied
+#: the catalogue up to that instant (the gateway adds it to the calls it forwards to ingest).
+CATALOGUE_VERSION_HEADER = "x-dx-catalogue-version"
+#: Every catalogue event goes under one key: one partition, so applied in the order published.
+CATALOGUE_KEY = "catalogue"
+
+
+def catalogue_version(at: datetime) -> str:
+    """The header value naming the catalogue as of ``at``."""
+    return str(round(at.timestamp() * 1_000_000))
+
+
+def parse_catalogue_version(value: str | None) -> datetime | None:
+    """The instant a version header names; None when absent or not a version."""
+    if not value or not value.isdigit() or len(value) > 20:
+        return None
+    try:
+        return datetime.fromtimestamp(int(value) / 1_000_000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -73,9 +99,14 @@ class EventPayload(BaseModel):
     topic: ClassVar[str]
     schema_version: ClassVar[int] = 1
 
+    def event_id(self) -> uuid.UUID:
+        """The id of this payload's event: a fresh one, unless the payload names its event."""
+        return uuid.uuid4()
+
     def envelope(self, *, producer: str, key: str) -> Envelope:
         """Wrap this payload for publication, keyed (usually by agency) for ordering."""
         return Envelope(
+            event_id=self.event_id(),
             type=self.event_type,
             schema_version=self.schema_version,
             producer=producer,
@@ -85,9 +116,25 @@ class EventPayload(BaseModel):
 
 
 class SubmittedValue(BaseModel):
-    indicator: str
+    """One value of a submission; its text is text the stores can keep (else the event is
+    refused as a whole, and dead-lettered)."""
+
+    indicator: LineText
     value: bool | float | None
-    note: str | None = None
+    note: NoteText | None = None
+
+
+#: Names the one ``submission.accepted`` event of each submission (see ``accepted_event_id``).
+ACCEPTED_EVENTS = uuid.UUID("6f1c7f0e-4b8a-5d3e-9a51-2d1e8c0b7a44")
+
+
+def accepted_event_id(submission: str) -> uuid.UUID:
+    """The event id of a submission's ``submission.accepted``: derived from the submission.
+
+    Whoever publishes a submission's event again (reconciliation) publishes the same event, so
+    the store's inbox keeps it at most once.
+    """
+    return uuid.uuid5(ACCEPTED_EVENTS, submission)
 
 
 class SubmissionAccepted(EventPayload):
@@ -97,12 +144,33 @@ class SubmissionAccepted(EventPayload):
     topic: ClassVar[str] = SUBMISSIONS_TOPIC
 
     submission: str = Field(description="Platform id of the submission")
-    agency: str
-    period: str
+    agency: LineText
+    period: LineText
     values: list[SubmittedValue]
     received_at: datetime
     late: bool = False
     source: str = "api"
+
+    def event_id(self) -> uuid.UUID:
+        return accepted_event_id(self.submission)
+
+
+class SubmissionUnsettled(EventPayload):
+    """Ingest has no verdict on a submission long after accepting it (``dx.submissions.v1``).
+
+    Its ``submission.accepted`` event, or the verdict on it, was lost (a broker that lost its
+    log). The store keeps the submission if it never did (under the accepted event's own id,
+    so that event, should it still arrive, is a duplicate) and gives its verdict again.
+    """
+
+    event_type: ClassVar[str] = "submission.unsettled"
+    topic: ClassVar[str] = SUBMISSIONS_TOPIC
+
+    accepted: SubmissionAccepted
+    announced_at: datetime
+
+    def event_id(self) -> uuid.UUID:
+        return uuid.uuid5(ACCEPTED_EVENTS, f"{self.accepted.submission}@{self.announced_at}")
 
 
 class StoredObservation(BaseModel):

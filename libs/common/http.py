@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect, Request
@@ -17,10 +18,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from libs.common.auth import (
     PRINCIPAL_STATE,
     REQUEST_ID_HEADER,
+    NonceWindow,
     request_target,
     verify_signature,
 )
-from libs.common.errors import ClientGone, PayloadTooLarge, ProblemError, problem_response
+from libs.common.errors import (
+    ClientGone,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    ProblemError,
+    ProblemItem,
+    problem_response,
+)
 from libs.common.logs import request_id_var
 from libs.common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from libs.common.settings import Settings
@@ -28,14 +38,63 @@ from libs.common.settings import Settings
 log = logging.getLogger("dx.access")
 
 _QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+#: What every non-HTML answer (JSON, CSV, metrics) may do in a browser: nothing. The dashboard's
+#: pages send their own policy; the interactive API docs (``/docs``) load their scripts.
+DATA_CSP = b"default-src 'none'; frame-ancestors 'none'"
+
+
+def security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The headers every response gets unless it has them: ``nosniff``, and for anything but a
+    page, a policy that lets a browser run nothing from it."""
+    names = {name.lower(): value for name, value in headers}
+    extra = []
+    if b"x-content-type-options" not in names:
+        extra.append((b"x-content-type-options", b"nosniff"))
+    if b"content-security-policy" not in names and not names.get(b"content-type", b"").startswith(
+        b"text/html"
+    ):
+        extra.append((b"content-security-policy", DATA_CSP))
+    return extra
+
+
+def nul_refusal(scope: Scope) -> ProblemError | None:
+    """A 404 for a NUL in the path, a 422 naming the parameter for one in the query; else None.
+
+    PostgreSQL refuses NUL in text, so a NUL reaching a query would be a 500 in the cluster
+    (and a silent non-match on SQLite): no resource is named with one, no filter matches one.
+    The check is two substring searches on every request; the query is parsed only when one hits.
+    Services make it once the gateway's signature is verified (an unsigned call is a 401 first).
+    """
+    if "\x00" in scope["path"]:
+        return NotFound("No resource has a NUL character in its path")
+    query: bytes = scope.get("query_string", b"")
+    if b"%00" not in query and b"\x00" not in query:
+        return None
+    names = [
+        name
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        if "\x00" in name or "\x00" in value
+    ]
+    return InvalidInput(
+        "A query parameter holds a NUL character",
+        errors=[
+            ProblemItem(loc=["query", name.replace("\x00", "\\x00")], msg="NUL is not allowed")
+            for name in names
+        ],
+    )
 
 
 class RequestContextMiddleware:
-    """Gives each request an id (kept from ``X-Request-ID`` if sent), times and counts it."""
+    """Gives each request an id (kept from ``X-Request-ID`` if sent), times and counts it.
 
-    def __init__(self, app: ASGIApp, *, service: str) -> None:
+    ``access_log`` off leaves the access line to whoever logs the request already (the
+    gateway, for a service called in its process).
+    """
+
+    def __init__(self, app: ASGIApp, *, service: str, access_log: bool = True) -> None:
         self.app = app
         self.service = service
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,9 +110,10 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", [])
+                headers = list(message.get("headers", []))
                 message["headers"] = [
-                    *message["headers"],
+                    *headers,
+                    *security_headers(headers),
                     (REQUEST_ID_HEADER.encode(), request_id.encode()),
                 ]
             await send(message)
@@ -67,7 +127,7 @@ class RequestContextMiddleware:
             method = scope["method"]
             HTTP_REQUESTS.labels(self.service, method, template, str(status)).inc()
             HTTP_LATENCY.labels(self.service, method, template).observe(elapsed)
-            if scope["path"] not in _QUIET_PATHS:
+            if self.access_log and scope["path"] not in _QUIET_PATHS:
                 log.info(
                     "%s %s %d %.1fms",
                     method,
@@ -140,6 +200,7 @@ class GatewaySignatureMiddleware:
         self.app = app
         self.settings = settings
         self.prefix = prefix
+        self.nonces = NonceWindow()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
@@ -160,9 +221,15 @@ class GatewaySignatureMiddleware:
                 target=request_target(request),
                 headers=request.headers,
                 body=read,
+                nonces=self.nonces,
             )
         except ProblemError as error:
             response = problem_response(error.to_problem(request.url.path), error.headers)
+            await response(scope, receive, send)
+            return
+        refusal = nul_refusal(scope)
+        if refusal is not None:
+            response = problem_response(refusal.to_problem(scope["path"].replace("\x00", "")))
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})[PRINCIPAL_STATE] = principal

@@ -35,7 +35,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.bus.base import BatchHandler, BusUnavailable, EventBus, PermanentEventError
+from libs.common.bus.base import (
+    BatchHandler,
+    BusUnavailable,
+    EventBus,
+    PermanentEventError,
+    transient,
+)
 from libs.common.db import Database, aware, dialect_insert
 from libs.common.events import Envelope, EventPayload, utcnow
 from libs.common.lease import LeaderLease
@@ -51,8 +57,14 @@ log = logging.getLogger(__name__)
 
 Effect = Callable[[AsyncSession, Envelope], Awaitable[None]]
 Finish = Callable[[AsyncSession], Awaitable[None]]
+#: The effect of a whole batch of fresh events, in one transaction: set-wise consumers read and
+#: write once per batch instead of once per event.
+BatchEffect = Callable[[AsyncSession, Sequence[Envelope]], Awaitable[None]]
 
 PUBLISHED_RETENTION = timedelta(hours=24)
+#: How often the relay deletes rows published longer than ``PUBLISHED_RETENTION`` ago (the
+#: delete reads the whole table: once per pass it would cost more than the publishing).
+PRUNE_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -147,6 +159,7 @@ class OutboxRelay:
         self.lease = LeaderLease(db, f"outbox-relay:{db.schema or ''}:{service}")
         OUTBOX_PUBLISH_FAILURES.labels(service)  # exported from the start, at zero
         self._task: asyncio.Task[None] | None = None
+        self._pruned_at = utcnow()
 
     def start(self) -> None:
         """Run the relay in the background."""
@@ -218,9 +231,11 @@ class OutboxRelay:
                 .where(table.c.id.in_([row.id for row in rows]))
                 .values(published_at=now)
             )
-            await session.execute(
-                delete(table).where(table.c.published_at < now - PUBLISHED_RETENTION)
-            )
+            if now - self._pruned_at >= PRUNE_EVERY:
+                await session.execute(
+                    delete(table).where(table.c.published_at < now - PUBLISHED_RETENTION)
+                )
+                self._pruned_at = now
         return len(rows)
 
 
@@ -249,22 +264,14 @@ class Inbox:
         new_ids = set((await session.execute(statement)).scalars())
         return [e for e in unique if e.event_id in new_ids]
 
-    def handler(
-        self, db: Database, topic: str, effect: Effect, finish: Finish | None = None
-    ) -> BatchHandler:
-        """A bus handler applying ``effect`` once per event, in one transaction per batch.
-
-        ``finish`` runs last in that transaction, once for the whole batch: work that many
-        events share (recomputing a figure they all moved) is then done once, not per event.
-        """
+    def handler(self, db: Database, topic: str, effect: BatchEffect) -> BatchHandler:
+        """A bus handler applying ``effect`` to the events not seen before, in one transaction."""
 
         async def handle(batch: Sequence[Envelope]) -> None:
             async with db.transaction() as session:
                 fresh = await self.claim(session, batch, topic)
-                for envelope in fresh:
-                    await effect(session, envelope)
-                if finish is not None and fresh:
-                    await finish(session)
+                if fresh:
+                    await effect(session, fresh)
             EVENTS_CONSUMED.labels(self.service, topic, "processed").inc(len(fresh))
             if len(fresh) < len(batch):
                 EVENTS_CONSUMED.labels(self.service, topic, "duplicate").inc(
@@ -274,8 +281,49 @@ class Inbox:
         return handle
 
 
+def guarded(effect: BatchEffect) -> BatchEffect:
+    """A batch effect whose failures are judged as ``dispatch`` judges an event's: one not
+    ``transient`` is the batch's own fault, and the bus then retries the batch event by event,
+    dead-lettering only the event that fails alone."""
+
+    async def apply(session: AsyncSession, batch: Sequence[Envelope]) -> None:
+        try:
+            await effect(session, batch)
+        except Exception as error:
+            if transient(error):
+                raise
+            kinds = ", ".join(sorted({envelope.type for envelope in batch}))
+            raise PermanentEventError(
+                f"unusable {kinds}: {type(error).__name__}: {error}"
+            ) from error
+
+    return apply
+
+
+def each(effect: Effect, finish: Finish | None = None) -> BatchEffect:
+    """A batch effect applying ``effect`` event by event, then ``finish`` once for the batch.
+
+    ``finish`` is for work that many events share (recomputing a figure they all moved): it is
+    then done once, not per event.
+    """
+
+    async def apply(session: AsyncSession, batch: Sequence[Envelope]) -> None:
+        for envelope in batch:
+            await effect(session, envelope)
+        if finish is not None:
+            await finish(session)
+
+    return apply
+
+
 def dispatch(effects: Mapping[str, Effect]) -> Effect:
-    """One effect per event type: other types are ignored, unreadable payloads parked."""
+    """One effect per event type: other types are ignored, unusable events parked.
+
+    An effect failing for a reason of the event's own (a payload that does not validate, a
+    value the consumer cannot read or the store cannot keep) raises ``PermanentEventError``
+    naming the event type, so the bus dead-letters that event at once; connectivity errors
+    pass through unchanged and are retried (see ``libs.common.bus.base.transient``).
+    """
 
     async def apply(session: AsyncSession, envelope: Envelope) -> None:
         effect = effects.get(envelope.type)
@@ -283,9 +331,11 @@ def dispatch(effects: Mapping[str, Effect]) -> Effect:
             return
         try:
             await effect(session, envelope)
-        except ValueError as error:
-            # A malformed payload (pydantic's ValidationError is a ValueError) or a value the
-            # consumer cannot read: no retry can fix it.
-            raise PermanentEventError(f"unusable {envelope.type}: {error}") from error
+        except Exception as error:
+            if transient(error):
+                raise
+            raise PermanentEventError(
+                f"unusable {envelope.type}: {type(error).__name__}: {error}"
+            ) from error
 
     return apply

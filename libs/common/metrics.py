@@ -40,6 +40,11 @@ OUTBOX_PUBLISH_FAILURES = Counter(
 CONSUMER_LAG = Gauge(
     "dx_consumer_lag", "Messages behind the end of the topic", ["service", "topic", "partition"]
 )
+CONSUMER_RETRYING = Gauge(
+    "dx_consumer_retrying_seconds",
+    "How long the consumer has been retrying the event (or batch) it is stuck on; 0 when not",
+    ["service", "topic"],
+)
 BUILD_INFO = Gauge("dx_service_up", "1 while the service runs", ["service"])
 
 metrics_router = APIRouter()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -16,7 +18,17 @@ from libs.common.bus import EventBus
 from libs.common.db import Database
 from libs.common.errors import Unauthorized, install_problem_handlers, problem_responses
 from libs.common.http import GatewaySignatureMiddleware, RequestContextMiddleware
-from libs.common.messaging import Effect, Finish, Inbox, MessagingTables, Outbox, OutboxRelay
+from libs.common.messaging import (
+    BatchEffect,
+    Effect,
+    Finish,
+    Inbox,
+    MessagingTables,
+    Outbox,
+    OutboxRelay,
+    each,
+    guarded,
+)
 from libs.common.metrics import BUILD_INFO, metrics_router
 from libs.common.settings import Settings
 
@@ -57,11 +69,15 @@ class ServiceRuntime:
 
     def consume(self, topic: str, effect: Effect, finish: Finish | None = None) -> None:
         """Apply ``effect`` once per event of ``topic`` (consumer group = this service)."""
+        self.consume_batches(topic, each(effect, finish))
+
+    def consume_batches(self, topic: str, effect: BatchEffect) -> None:
+        """Apply ``effect`` to each batch of ``topic``'s events, each event once."""
         self.bus.subscribe(
             service=self.name,
             topic=topic,
             group=f"dx-{self.name}",
-            handler=self.inbox.handler(self.db, topic, effect, finish),
+            handler=self.inbox.handler(self.db, topic, guarded(effect)),
         )
 
     def on_start(self, hook: Hook) -> None:
@@ -96,7 +112,25 @@ class ServiceRuntime:
                 checks[dependency] = "ok"
             except Exception as error:
                 checks[dependency] = f"{type(error).__name__}: {error}"
+        checks["disk"] = self.check_disk()
         return checks
+
+    def check_disk(self) -> str:
+        """``ok`` unless the disk of the service's files (SQLite, mail) is nearly full.
+
+        A full disk fails every write (SQLite's, the mail spool's): not ready, so that traffic
+        goes elsewhere and the operator is told, rather than accepting and failing.
+        """
+        folders = {self.settings.data_dir}
+        if self.db.dialect == "sqlite" and self.db.url.database:
+            folders.add(Path(self.db.url.database).parent)
+        for folder in sorted(folders):
+            if not folder.exists():
+                continue
+            free = shutil.disk_usage(folder).free
+            if free < self.settings.min_free_disk_bytes:
+                return f"only {free} bytes free on the disk of {folder}"
+        return "ok"
 
 
 async def runtime_of(request: Request) -> ServiceRuntime:
@@ -186,7 +220,8 @@ def create_service_app(
     app.add_middleware(
         GatewaySignatureMiddleware, settings=runtime.settings, prefix=f"{API_PREFIX}/"
     )
-    app.add_middleware(RequestContextMiddleware, service=runtime.name)
+    # In one process with the gateway (not standalone), the gateway's access line is the one.
+    app.add_middleware(RequestContextMiddleware, service=runtime.name, access_log=standalone)
     app.include_router(operations_router())
     for router in routers:
         app.include_router(router)

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -14,9 +15,12 @@ from libs.common.auth import Principal, Role, require_admin
 from libs.common.db import Database
 from libs.common.errors import (
     Forbidden,
+    InvalidInput,
     NotFound,
     PayloadTooLarge,
+    ProblemItem,
     RateLimited,
+    ServiceUnavailable,
     Unauthorized,
     install_problem_handlers,
     problem_responses,
@@ -26,8 +30,9 @@ from libs.common.metrics import BUILD_INFO, metrics_router
 from libs.common.settings import Settings
 from services.gateway import keys
 from services.gateway.openapi import merged_openapi
-from services.gateway.ratelimit import RateLimiter
+from services.gateway.ratelimit import RateLimiter, SharedRateLimiter
 from services.gateway.routing import Upstreams
+from services.gateway.web.data import ServiceReader
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -40,21 +45,32 @@ class Gateway:
         self.db = Database(
             settings.database_url_for("gateway"), schema=settings.schema_for("gateway")
         )
+        settings.check_production_safety()
         token = settings.bootstrap_admin_token
         self.authenticator = keys.Authenticator(
             self.db,
             bootstrap_token=token.get_secret_value() if token else None,
             default_rate_limit=settings.rate_limit_per_minute,
+            lookups_per_minute=settings.unknown_key_limit_per_minute,
         )
         self.limiter = RateLimiter()
+        shared = settings.rate_limit_shared
+        if shared is None:
+            shared = self.db.dialect == "postgresql" and settings.ingest_url is not None
+        self.shared_limiter = SharedRateLimiter(self.db) if shared else None
         self.upstreams = upstreams
         self._openapi: dict[str, Any] | None = None
         self._openapi_lock = asyncio.Lock()
 
     async def admit(self, request: Request) -> Principal:
         """Authenticate the caller and spend one request of its budget."""
-        caller = await self.authenticator.authenticate(request.headers.get("authorization"))
-        wait = self.limiter.check(caller.principal.key_id, caller.rate_limit_per_minute)
+        client = request.client.host if request.client else None
+        caller = await self.authenticator.authenticate(request.headers.get("authorization"), client)
+        key, budget = caller.principal.key_id, caller.rate_limit_per_minute
+        if self.shared_limiter is not None:
+            wait = await self.shared_limiter.check(f"key:{key}", budget)
+        else:
+            wait = self.limiter.check(key, budget)
         if wait:
             raise RateLimited(
                 "The key's request budget is spent; retry later",
@@ -92,6 +108,22 @@ async def admitted_admin(principal: AdmittedDep) -> Principal:
     return principal
 
 
+async def known_agency(gateway: Gateway, code: str) -> None:
+    """422 unless the catalogue (indicators) knows agency ``code``; 503 while it is away."""
+    reader = ServiceReader(gateway.upstreams)
+    found = await reader.record(f"/api/v1/agencies/{quote(code, safe='')}")
+    if found is not None:
+        return
+    if reader.unavailable:
+        raise ServiceUnavailable(
+            "The catalogue cannot be read now; retry later", headers={"Retry-After": "5"}
+        )
+    raise InvalidInput(
+        f"unknown agency {code!r}",
+        errors=[ProblemItem(loc=["agency"], msg=f"the catalogue has no agency {code!r}")],
+    )
+
+
 def keys_router(max_body_bytes: int) -> APIRouter:
     router = APIRouter(
         prefix="/api/v1/keys",
@@ -105,10 +137,15 @@ def keys_router(max_body_bytes: int) -> APIRouter:
         "",
         status_code=201,
         response_model=keys.IssuedKey,
-        responses=problem_responses(PayloadTooLarge),
+        responses=problem_responses(PayloadTooLarge, InvalidInput, ServiceUnavailable),
     )
     async def create_key(body: keys.KeyRequest, gateway: GatewayDep) -> keys.IssuedKey:
-        """Issue an API key (admin); the key is in this response only."""
+        """Issue an API key (admin); the key is in this response only.
+
+        An agency key is bound to an agency the catalogue knows (422 otherwise).
+        """
+        if body.agency is not None:
+            await known_agency(gateway, body.agency)
         async with gateway.db.transaction() as session:
             return await keys.create_key(session, body)
 
@@ -120,10 +157,11 @@ def keys_router(max_body_bytes: int) -> APIRouter:
 
     @router.delete("/{key_id}", status_code=204, responses=problem_responses(NotFound))
     async def revoke_key(key_id: str, gateway: GatewayDep) -> Response:
-        """Revoke a key (admin)."""
+        """Revoke a key (admin); `bootstrap` revokes the bootstrap admin token for good."""
         async with gateway.db.transaction() as session:
             await keys.revoke_key(session, key_id)
         gateway.authenticator.forget()
+        await gateway.authenticator.refresh()
         return Response(status_code=204)
 
     return router
@@ -200,12 +238,14 @@ def create_gateway_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         for hook in on_start or []:
             await hook()
+        await gateway.authenticator.start()
         # Like every service (ServiceRuntime): 1 while serving, 0 while shutting down.
         BUILD_INFO.labels("gateway").set(1)
         try:
             yield
         finally:
             BUILD_INFO.labels("gateway").set(0)
+            await gateway.authenticator.stop()
             for hook in reversed(on_stop or []):
                 await hook()
             await gateway.upstreams.close()
@@ -218,6 +258,9 @@ def create_gateway_app(
         "observations, scores, rankings and reminders.",
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        # The dashboard serves /docs from vendored files on the merged document (no CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.gateway = gateway
     install_problem_handlers(app)

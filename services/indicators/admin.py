@@ -6,9 +6,10 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.errors import InvalidInput, ProblemItem, validation_items
+from libs.common.events import CATALOGUE_KEY, IndicatorPublished
 from libs.common.messaging import Outbox
 from services.indicators import repository
-from services.indicators.catalogue_cache import CatalogueCache, load_view
+from services.indicators.catalogue_cache import CatalogueCache, CatalogueView, load_view
 from services.indicators.domain.catalogue import Agency, Indicator
 from services.indicators.domain.populations import Population
 from services.indicators.schemas import AgencyIn, PopulationIn
@@ -49,8 +50,8 @@ class CatalogueAdmin:
                     ],
                 )
         await repository.upsert_agency(session, agency)
-        await self.outbox.add(session, (agency_event(agency), agency.code))
-        await self._announce_indicators(session)
+        await self.outbox.add(session, (agency_event(agency), CATALOGUE_KEY))
+        await self._announce_indicators(session, before=view)
         return agency
 
     async def save_population(
@@ -76,7 +77,7 @@ class CatalogueAdmin:
                 ],
             )
         await repository.upsert_population(session, population, body.description)
-        await self._announce_indicators(session, population=name)
+        await self._announce_indicators(session, before=view, population=name)
         return population
 
     async def save_indicator(
@@ -98,15 +99,33 @@ class CatalogueAdmin:
         return indicator
 
     async def _announce_indicators(
-        self, session: AsyncSession, *, population: str | None = None, code: str | None = None
+        self,
+        session: AsyncSession,
+        *,
+        before: CatalogueView | None = None,
+        population: str | None = None,
+        code: str | None = None,
     ) -> None:
+        """Announce the chosen indicators; with ``before``, only those whose event changed.
+
+        An agency's contacts or names change no indicator: a storm of agency edits then
+        announces agencies only, not the whole catalogue once per edit.
+        """
         await session.flush()
         self.cache.invalidate()
         view = await load_view(session)
-        chosen = [
-            i
+        events = [
+            (event, CATALOGUE_KEY)
             for i in view.indicators.values()
             if (code is None or i.code == code)
             and (population is None or (i.population or "all93") == population)
+            and (event := indicator_event(i, view)) != _former(before, i.code)
         ]
-        await self.outbox.add(session, *((indicator_event(i, view), i.code) for i in chosen))
+        await self.outbox.add(session, *events)
+
+
+def _former(view: CatalogueView | None, code: str) -> IndicatorPublished | None:
+    """The event that announced indicator ``code`` as of ``view`` (None: announce anyway)."""
+    if view is None or code not in view.indicators:
+        return None
+    return indicator_event(view.indicators[code], view)

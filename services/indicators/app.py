@@ -7,7 +7,7 @@ from libs.common.service import ServiceRuntime, create_service_app
 from libs.common.settings import Settings
 from services.indicators import handlers
 from services.indicators.admin import CatalogueAdmin
-from services.indicators.api import catalogue, observations, sdmx
+from services.indicators.api import catalogue, obligations, observations, sdmx
 from services.indicators.api.deps import IndicatorsParts
 from services.indicators.catalogue_cache import CatalogueCache
 from services.indicators.models import MESSAGING
@@ -39,7 +39,7 @@ def build(settings: Settings, bus: EventBus, *, standalone: bool) -> FastAPI:
         runtime.on_start(seed)
     app = create_service_app(
         runtime,
-        [catalogue.router, observations.router, sdmx.router],
+        [catalogue.router, obligations.router, observations.router, sdmx.router],
         standalone=standalone,
         description="Agencies, populations, indicators, observations and national figures.",
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,8 +12,14 @@ from libs.common.events import AggregateValue
 from libs.common.periods import ReportingPeriod, parse_period, periods_within
 from services.indicators import repository
 from services.indicators.catalogue_cache import CatalogueView
-from services.indicators.domain.aggregation import AgencyValue, aggregate, latest_values
+from services.indicators.domain.aggregation import (
+    AgencyValue,
+    Aggregate,
+    aggregate,
+    latest_values,
+)
 from services.indicators.domain.catalogue import Indicator
+from services.indicators.models import ObservationRow
 
 
 @dataclass(frozen=True)
@@ -82,62 +88,98 @@ async def compute_figures(
     as_of: datetime | None = None,
 ) -> list[Figure]:
     """The figure of each scope, from one read of the agencies' values for the period."""
-    members = {scope: catalogue.members(indicator, scope, period) for scope in scopes}
-    rows = await repository.series(
+    return await compute_many(
+        session, catalogue, [(indicator, period)], scopes=lambda _: scopes, as_of=as_of
+    )
+
+
+async def compute_many(
+    session: AsyncSession,
+    catalogue: CatalogueView,
+    wanted: Sequence[tuple[Indicator, ReportingPeriod]],
+    *,
+    scopes: Callable[[Indicator], Sequence[str]] = scopes_of,
+    as_of: datetime | None = None,
+) -> list[Figure]:
+    """Every scope's figure of each (indicator, period): one read of the agencies' values for
+    all of them, and one of the published figures standing where no agency has reported."""
+    values = await repository.agency_values(
         session,
-        indicators=[indicator.code],
-        agencies=sorted(set().union(*members.values())),
-        scopes=["agency"],
-        periods=periods_within(period),
+        {(i.code, within) for i, period in wanted for within in periods_within(period)},
         as_of=as_of,
     )
-    values: dict[str, AgencyValue | None] = latest_values(
-        ((row.agency, parse_period(row.period), row.value) for row in rows),
-        asked=period,
-        frequency=indicator.reporting.frequency,
+    computed: list[tuple[Indicator, str, ReportingPeriod, Aggregate]] = []
+    for indicator, period in wanted:
+        latest: dict[str, AgencyValue | None] = latest_values(
+            (
+                (agency, parse_period(text), value)
+                for agency, text, value in values.get(indicator.code, ())
+            ),
+            asked=period,
+            frequency=indicator.reporting.frequency,
+        )
+        for scope in scopes(indicator):
+            members = catalogue.members(indicator, scope, period)
+            result = aggregate(indicator, members=members, values=latest, period=period)
+            computed.append((indicator, scope, period, result))
+    unreported = [(i, s, p) for i, s, p, result in computed if result.reported == 0]
+    published = await _published(session, unreported, as_of)
+    return [
+        _figure(
+            indicator, scope, period, result, published.get((indicator.code, scope, str(period)))
+        )
+        for indicator, scope, period, result in computed
+    ]
+
+
+async def _published(
+    session: AsyncSession,
+    figures: Sequence[tuple[Indicator, str, ReportingPeriod]],
+    as_of: datetime | None,
+) -> dict[tuple[str, str, str], ObservationRow]:
+    """The figures the committee published for these (indicator, scope, period), where any."""
+    if not figures:
+        return {}
+    found = await repository.series(
+        session,
+        indicators=sorted({i.code for i, _, _ in figures}),
+        scopes=sorted({scope for _, scope, _ in figures}),
+        periods=sorted({str(p) for _, _, p in figures}),
+        as_of=as_of,
     )
-    figures = []
-    for scope in scopes:
-        result = aggregate(indicator, members=members[scope], values=values, period=period)
-        published = None
-        if result.reported == 0:
-            found = await repository.series(
-                session,
-                indicators=[indicator.code],
-                scopes=[scope],
-                periods=[str(period)],
-                as_of=as_of,
-            )
-            published = found[-1] if found else None
-        if published is not None:
-            figures.append(
-                Figure(
-                    indicator.code,
-                    scope,
-                    str(period),
-                    published.value_number,
-                    None,
-                    None,
-                    0,
-                    result.expected,
-                    result.missing,
-                    "published",
-                    published.source,
-                )
-            )
-        else:
-            figures.append(
-                Figure(
-                    indicator.code,
-                    scope,
-                    str(period),
-                    result.value,
-                    result.numerator,
-                    result.denominator,
-                    result.reported,
-                    result.expected,
-                    result.missing,
-                    "computed",
-                )
-            )
-    return figures
+    return {(row.indicator, row.scope, row.period): row for row in found}
+
+
+def _figure(
+    indicator: Indicator,
+    scope: str,
+    period: ReportingPeriod,
+    result: Aggregate,
+    published: ObservationRow | None,
+) -> Figure:
+    if published is not None:
+        return Figure(
+            indicator.code,
+            scope,
+            str(period),
+            published.value_number,
+            None,
+            None,
+            0,
+            result.expected,
+            result.missing,
+            "published",
+            published.source,
+        )
+    return Figure(
+        indicator.code,
+        scope,
+        str(period),
+        result.value,
+        result.numerator,
+        result.denominator,
+        result.reported,
+        result.expected,
+        result.missing,
+        "computed",
+    )

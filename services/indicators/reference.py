@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.events import ObservationsStored, utcnow
+from libs.common.events import CATALOGUE_KEY, ObservationsStored, utcnow
 from libs.common.messaging import Outbox
 from libs.common.periods import parse_period
 from services.indicators import repository
@@ -16,7 +17,6 @@ from services.indicators.domain.aggregation import STANDING_AGENCY
 from services.indicators.domain.catalogue import load_reference_catalogue
 from services.indicators.domain.populations import DEFAULT_POPULATIONS
 from services.indicators.figures import compute_figure
-from services.indicators.models import ObservationRow
 from services.indicators.service import agency_event, indicator_event, observed
 
 log = logging.getLogger(__name__)
@@ -42,34 +42,39 @@ async def seed_reference(
     for indicator in catalogue.indicators:
         await repository.upsert_indicator(session, indicator)
     now = utcnow()
-    published = [
-        ObservationRow(
-            indicator=indicator.code,
-            agency=STANDING_AGENCY,
-            scope=figure.scope,
-            period=str(figure.period),
-            value_number=figure.value,
-            value_bool=None,
-            revision=1,
-            recorded_at=now,
-            reported_at=now,
-            late=False,
-            submission=None,
-            source=f"reference:{figure.source}",
-            note=catalogue.sources.get(figure.source),
-        )
+    published: list[dict[str, Any]] = [
+        {
+            "indicator": indicator.code,
+            "agency": STANDING_AGENCY,
+            "scope": figure.scope,
+            "period": str(figure.period),
+            "value_number": figure.value,
+            "value_bool": None,
+            "revision": 1,
+            "recorded_at": now,
+            "reported_at": now,
+            "late": False,
+            "submission": None,
+            "source": f"reference:{figure.source}",
+            "note": catalogue.sources.get(figure.source),
+        }
         for indicator in catalogue.indicators
         for figure in indicator.published
     ]
-    repository.add_observations(session, published)
-    await session.flush()
+    await repository.insert_observations(session, published)
     view = await load_view(session)
-    await outbox.add(session, *((agency_event(a), a.code) for a in catalogue.agencies))
-    await outbox.add(session, *((indicator_event(i, view), i.code) for i in catalogue.indicators))
+    await outbox.add(session, *((agency_event(a), CATALOGUE_KEY) for a in catalogue.agencies))
+    await outbox.add(
+        session, *((indicator_event(i, view), CATALOGUE_KEY) for i in catalogue.indicators)
+    )
     for row in published:
-        indicator = view.indicators[row.indicator]
+        indicator = view.indicators[row["indicator"]]
         figure = await compute_figure(
-            session, view, indicator=indicator, scope=row.scope, period=parse_period(row.period)
+            session,
+            view,
+            indicator=indicator,
+            scope=row["scope"],
+            period=parse_period(row["period"]),
         )
         await outbox.add(
             session,
@@ -77,7 +82,7 @@ async def seed_reference(
                 ObservationsStored(
                     submission=None,
                     agency=STANDING_AGENCY,
-                    period=row.period,
+                    period=row["period"],
                     observations=[observed(row)],
                     aggregates=[figure.event()],
                     recorded_at=now,

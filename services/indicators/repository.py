@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Table, and_, func, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.db import aware, key_chunks
 from libs.common.events import utcnow
 from services.indicators.domain.catalogue import Agency, Indicator, Pillar, Program
 from services.indicators.domain.populations import Population
@@ -102,39 +105,85 @@ async def upsert_indicator(session: AsyncSession, indicator: Indicator) -> None:
     )
 
 
-async def latest_revisions(
-    session: AsyncSession, keys: Iterable[tuple[str, str, str, str]]
-) -> dict[tuple[str, str, str, str], ObservationRow]:
-    """The newest revision per (indicator, agency, scope, period) among ``keys``."""
-    keys = list(keys)
-    if not keys:
-        return {}
-    indicators = {k[0] for k in keys}
-    periods = {k[3] for k in keys}
-    agencies = {k[1] for k in keys}
-    rows = (
-        await session.scalars(
-            select(ObservationRow)
-            .where(
-                ObservationRow.indicator.in_(indicators),
-                ObservationRow.period.in_(periods),
-                ObservationRow.agency.in_(agencies),
+@dataclass(frozen=True)
+class Revision:
+    """The newest revision of an agency's value: its number, the value and the note it holds,
+    and when the agency reported it."""
+
+    revision: int
+    value: bool | float | None
+    note: str | None
+    reported_at: datetime
+
+
+OBSERVATIONS = cast(Table, ObservationRow.__table__)
+
+
+async def latest_agency_revisions(
+    session: AsyncSession, keys: Iterable[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], Revision]:
+    """The newest revision of each agency value (indicator, agency, period) among ``keys``."""
+    columns = OBSERVATIONS.c
+    latest: dict[tuple[str, str, str], Revision] = {}
+    for chunk in key_chunks(keys):
+        rows = await session.execute(
+            select(
+                columns.indicator,
+                columns.agency,
+                columns.period,
+                columns.revision,
+                columns.value_number,
+                columns.value_bool,
+                columns.note,
+                columns.reported_at,
             )
-            .order_by(ObservationRow.revision)
+            .where(
+                columns.scope == "agency",
+                tuple_(columns.indicator, columns.agency, columns.period).in_(chunk),
+            )
+            .order_by(columns.revision)
         )
-    ).all()
-    wanted = set(keys)
-    latest: dict[tuple[str, str, str, str], ObservationRow] = {}
-    for row in rows:
-        key = (row.indicator, row.agency, row.scope, row.period)
-        if key in wanted:
-            latest[key] = row
+        for indicator, agency, period, revision, number, flag, note, reported_at in rows:
+            value = flag if flag is not None else number
+            latest[indicator, agency, period] = Revision(revision, value, note, aware(reported_at))
     return latest
 
 
-def add_observations(session: AsyncSession, rows: Sequence[ObservationRow]) -> None:
-    """Stage new revisions (flushed with the transaction)."""
-    session.add_all(rows)
+async def agency_values(
+    session: AsyncSession,
+    wanted: Iterable[tuple[str, str]],
+    *,
+    as_of: datetime | None = None,
+) -> dict[str, list[tuple[str, str, bool | float | None]]]:
+    """Per indicator, (agency, period, value) of the newest revision (as of ``as_of``) of each
+    agency value for the (indicator, period) pairs ``wanted``: one read for many figures."""
+    columns = OBSERVATIONS.c
+    newest: dict[tuple[str, str, str], tuple[int, bool | float | None]] = {}
+    for chunk in key_chunks(wanted):
+        query = select(
+            columns.indicator,
+            columns.agency,
+            columns.period,
+            columns.revision,
+            columns.value_number,
+            columns.value_bool,
+        ).where(columns.scope == "agency", tuple_(columns.indicator, columns.period).in_(chunk))
+        if as_of is not None:
+            query = query.where(columns.recorded_at <= as_of)
+        for indicator, agency, period, revision, number, flag in await session.execute(query):
+            key = (indicator, agency, period)
+            if key not in newest or newest[key][0] < revision:
+                newest[key] = (revision, flag if flag is not None else number)
+    found: dict[str, list[tuple[str, str, bool | float | None]]] = {}
+    for (indicator, agency, period), (_, value) in newest.items():
+        found.setdefault(indicator, []).append((agency, period, value))
+    return found
+
+
+async def insert_observations(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert new revisions (column dicts) in one statement."""
+    if rows:
+        await session.execute(insert(OBSERVATIONS), list(rows))
 
 
 async def series(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -107,3 +108,38 @@ class ProgramOut(BaseModel):
     name_en: str
     horizon: int
     indicators: int
+
+
+class ObligationOut(BaseModel):
+    """One indicator an agency reports for one period: by when, and what is in."""
+
+    indicator: str
+    name_vi: str
+    name_en: str | None = None
+    program: str
+    unit: str
+    value_type: str
+    period: str = Field(description="The reporting period (of the indicator's frequency)")
+    due_date: date
+    status: Literal["received", "open", "due", "overdue"]
+    value: bool | float | None = Field(None, description="The latest value stored, if any")
+    note: str | None = None
+    reported_at: datetime | None = None
+    late: bool | None = None
+
+    @field_validator("reported_at")
+    @classmethod
+    def _utc_or_none(cls, moment: datetime | None) -> datetime | None:
+        return aware(moment) if moment is not None else None
+
+
+class ObligationsOut(BaseModel):
+    """What an agency owes for a period."""
+
+    agency: str
+    name_vi: str
+    period: str
+    today: date = Field(description="The Vietnamese date the statuses are of")
+    due: int = Field(description="Obligations not received yet")
+    received: int
+    obligations: list[ObligationOut]

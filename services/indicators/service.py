@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.db import aware
 from libs.common.events import (
     AgencyPublished,
     Envelope,
+    EventPayload,
     IndicatorPublished,
     ObservationsStored,
     OfficialAssessmentSpec,
@@ -26,13 +30,9 @@ from services.indicators import repository
 from services.indicators.catalogue_cache import CatalogueCache, CatalogueView
 from services.indicators.domain.aggregation import STANDING_AGENCY, national_reporters
 from services.indicators.domain.catalogue import Agency, Indicator
-from services.indicators.figures import Figure, compute_figures, scopes_of
-from services.indicators.models import ObservationRow
+from services.indicators.figures import Figure, compute_many
 
 log = logging.getLogger(__name__)
-
-# Where a batch's submissions note the (indicator, period) figures they moved.
-MOVED = "dx.indicators.moved"
 
 COARSER = {
     "month": ("quarter", "half", "year"),
@@ -52,21 +52,6 @@ def affected_periods(period: ReportingPeriod, frequency: str) -> list[ReportingP
     return found
 
 
-async def figures_for(
-    session: AsyncSession,
-    catalogue: CatalogueView,
-    indicator: Indicator,
-    periods: Iterable[ReportingPeriod],
-) -> list[Figure]:
-    """Every published scope's figure of ``indicator`` for ``periods``."""
-    figures: list[Figure] = []
-    for period in periods:
-        figures += await compute_figures(
-            session, catalogue, indicator=indicator, scopes=scopes_of(indicator), period=period
-        )
-    return figures
-
-
 class ObservationStore:
     """Turns accepted submissions into observation revisions and the figures they move."""
 
@@ -74,118 +59,169 @@ class ObservationStore:
         self.cache = cache
         self.outbox = outbox
 
-    async def store_submission(self, session: AsyncSession, envelope: Envelope) -> None:
-        """Effect for ``dx.submissions.v1``: store new revisions, recompute, tell the others."""
-        submission = SubmissionAccepted.model_validate(envelope.payload)
+    async def store_batch(self, session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+        """Effect for a batch of ``dx.submissions.v1``: new revisions, figures, verdicts.
+
+        Set-wise: one read of the newest revisions for every value of the batch, one insert of
+        the new ones, one outbox write; each figure the batch moved is recomputed once.
+        """
+        submissions = [
+            SubmissionAccepted.model_validate(envelope.payload)
+            for envelope in envelopes
+            if envelope.type == SubmissionAccepted.event_type
+        ]
+        if not submissions:
+            return
         catalogue = await self.cache.get(session)
         now = utcnow()
-        problems = [
-            f"unknown indicator {v.indicator}"
-            for v in submission.values
-            if v.indicator not in catalogue.indicators
-        ]
-        if submission.agency not in catalogue.agencies:
-            problems.append(f"unknown agency {submission.agency}")
-        if problems:
-            # Ingest validated against its replica; the catalogue changed in between.
-            await self.outbox.add(
-                session,
-                (
-                    SubmissionStatusChanged(
-                        submission=submission.submission,
-                        agency=submission.agency,
-                        status="rejected",
-                        detail="; ".join(problems),
-                        at=now,
-                    ),
-                    submission.agency,
-                ),
-            )
-            return
-        keys = [
-            (v.indicator, submission.agency, "agency", submission.period) for v in submission.values
-        ]
-        latest = await repository.latest_revisions(session, keys)
-        new_rows = []
-        for value, key in zip(submission.values, keys, strict=True):
-            previous = latest.get(key)
-            if previous is not None and previous.value == value.value:
-                continue  # the same figure again is not a correction
-            new_rows.append(
-                ObservationRow(
-                    indicator=value.indicator,
-                    agency=submission.agency,
-                    scope="agency",
-                    period=submission.period,
-                    value_number=None if isinstance(value.value, bool) else value.value,
-                    value_bool=value.value if isinstance(value.value, bool) else None,
-                    revision=(previous.revision + 1) if previous else 1,
-                    recorded_at=now,
-                    reported_at=submission.received_at,
-                    late=submission.late,
-                    submission=submission.submission,
-                    source=submission.source,
-                    note=value.note,
+        events: list[tuple[EventPayload, str]] = []
+        accepted = []
+        for submission in submissions:
+            problems = unknown_codes(submission, catalogue)
+            if problems:
+                # Ingest validated against its replica; the catalogue changed in between.
+                events.append(
+                    (verdict(submission, "rejected", now, "; ".join(problems)), submission.agency)
                 )
-            )
-        repository.add_observations(session, new_rows)
-        moved = session.info.setdefault(MOVED, set())
-        moved.update((row.indicator, submission.period) for row in new_rows)
-        await self.outbox.add(
+            else:
+                accepted.append(submission)
+        latest = await repository.latest_agency_revisions(
             session,
-            (
-                ObservationsStored(
-                    submission=submission.submission,
-                    agency=submission.agency,
-                    period=submission.period,
-                    observations=[observed(row) for row in new_rows],
-                    recorded_at=now,
-                ),
-                submission.agency,
-            ),
-            (
-                SubmissionStatusChanged(
-                    submission=submission.submission,
-                    agency=submission.agency,
-                    status="stored",
-                    at=now,
-                ),
-                submission.agency,
-            ),
+            ((v.indicator, s.agency, s.period) for s in accepted for v in s.values),
         )
-
-    async def recompute_moved(self, session: AsyncSession) -> None:
-        """Finish of a batch: recompute once each figure its submissions moved, and announce it."""
-        moved: set[tuple[str, str]] = session.info.pop(MOVED, set())
-        if not moved:
-            return
-        await session.flush()
-        catalogue = await self.cache.get(session)
-        now = utcnow()
-        announcements = []
-        for code, period_text in sorted(moved):
-            indicator = catalogue.indicators[code]
-            periods = affected_periods(parse_period(period_text), indicator.reporting.frequency)
-            figures = await figures_for(session, catalogue, indicator, periods)
-            announcements.append(
-                (
-                    ObservationsStored(
-                        submission=None,
-                        agency=STANDING_AGENCY,
-                        period=period_text,
-                        observations=[],
-                        aggregates=[f.event() for f in figures],
-                        recorded_at=now,
-                    ),
-                    code,
-                )
+        rows: list[dict[str, Any]] = []
+        moved: set[tuple[str, str]] = set()
+        for submission in accepted:
+            new_rows = revisions(submission, latest, now)
+            rows += new_rows
+            moved.update((row["indicator"], submission.period) for row in new_rows)
+            stored = ObservationsStored(
+                submission=submission.submission,
+                agency=submission.agency,
+                period=submission.period,
+                observations=[observed(row) for row in new_rows],
+                recorded_at=now,
             )
-        await self.outbox.add(session, *announcements)
+            events.append((stored, submission.agency))
+            events.append((verdict(submission, "stored", now), submission.agency))
+        await repository.insert_observations(session, rows)
+        events += await self.announcements(session, catalogue, moved, now)
+        await self.outbox.add(session, *events)
+
+    async def announcements(
+        self,
+        session: AsyncSession,
+        catalogue: CatalogueView,
+        moved: set[tuple[str, str]],
+        now: datetime,
+    ) -> list[tuple[EventPayload, str]]:
+        """Each figure moved by (indicator, period) values, recomputed once, as events."""
+        wanted = {
+            (code, period_text): [
+                (catalogue.indicators[code], period)
+                for period in affected_periods(
+                    parse_period(period_text), catalogue.indicators[code].reporting.frequency
+                )
+            ]
+            for code, period_text in sorted(moved)
+        }
+        unique = list(dict.fromkeys(pair for pairs in wanted.values() for pair in pairs))
+        figures: dict[tuple[str, str], list[Figure]] = {}
+        for figure in await compute_many(session, catalogue, unique):
+            figures.setdefault((figure.indicator, figure.period), []).append(figure)
+        announcements: list[tuple[EventPayload, str]] = []
+        for (code, period_text), pairs in wanted.items():
+            # A figure several moved periods share (their year) is announced once.
+            aggregates = [
+                f.event() for _, period in pairs for f in figures.pop((code, str(period)), [])
+            ]
+            if not aggregates:
+                continue
+            announcement = ObservationsStored(
+                submission=None,
+                agency=STANDING_AGENCY,
+                period=period_text,
+                observations=[],
+                aggregates=aggregates,
+                recorded_at=now,
+            )
+            announcements.append((announcement, code))
+        return announcements
 
 
-def observed(row: ObservationRow) -> StoredObservation:
-    """An observation as carried on the bus."""
-    return StoredObservation.model_validate(row, from_attributes=True)
+def unknown_codes(submission: SubmissionAccepted, catalogue: CatalogueView) -> list[str]:
+    """What the catalogue no longer knows of a submission (it changed after ingest's check)."""
+    problems = [
+        f"unknown indicator {v.indicator}"
+        for v in submission.values
+        if v.indicator not in catalogue.indicators
+    ]
+    if submission.agency not in catalogue.agencies:
+        problems.append(f"unknown agency {submission.agency}")
+    return problems
+
+
+def verdict(
+    submission: SubmissionAccepted, status: str, at: datetime, detail: str | None = None
+) -> SubmissionStatusChanged:
+    """The store's verdict on a submission, for ingest."""
+    return SubmissionStatusChanged(
+        submission=submission.submission,
+        agency=submission.agency,
+        status=status,
+        detail=detail,
+        at=at,
+    )
+
+
+def revisions(
+    submission: SubmissionAccepted,
+    latest: dict[tuple[str, str, str], repository.Revision],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The submission's values that change a figure, as new revisions; ``latest`` follows them.
+
+    The same figure with the same note again is not a correction (a corrected note is).
+    Updating ``latest`` as rows are made keeps the revision numbers right when one batch
+    carries several submissions of one value.
+    """
+    rows = []
+    for value in submission.values:
+        key = (value.indicator, submission.agency, submission.period)
+        previous = latest.get(key)
+        if previous is not None and (previous.value, previous.note) == (value.value, value.note):
+            continue
+        revision = previous.revision + 1 if previous else 1
+        latest[key] = repository.Revision(
+            revision, value.value, value.note, aware(submission.received_at)
+        )
+        flag = value.value if isinstance(value.value, bool) else None
+        rows.append(
+            {
+                "indicator": value.indicator,
+                "agency": submission.agency,
+                "scope": "agency",
+                "period": submission.period,
+                "value_number": None if flag is not None else value.value,
+                "value_bool": flag,
+                "revision": revision,
+                "recorded_at": now,
+                "reported_at": submission.received_at,
+                "late": submission.late,
+                "submission": submission.submission,
+                "source": submission.source,
+                "note": value.note,
+            }
+        )
+    return rows
+
+
+def observed(row: Mapping[str, Any]) -> StoredObservation:
+    """A new revision (its columns) as carried on the bus."""
+    flag = row["value_bool"]
+    return StoredObservation.model_validate(
+        {**row, "value": flag if flag is not None else row["value_number"]}
+    )
 
 
 def reporters_of(indicator: Indicator, catalogue: CatalogueView) -> list[ReporterSpan]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, File, Query, Request, Response, UploadFile
@@ -16,6 +17,7 @@ from libs.common.errors import (
     ServiceUnavailable,
     problem_responses,
 )
+from libs.common.events import CATALOGUE_VERSION_HEADER, parse_catalogue_version, utcnow
 from libs.common.service import RuntimeDep, api_router
 from services.ingest import batch, service
 from services.ingest.schemas import (
@@ -34,7 +36,7 @@ ERRORS = problem_responses(Forbidden, Conflict, PayloadTooLarge, InvalidInput, S
 SheetFile = Annotated[
     UploadFile,
     File(
-        description="CSV (UTF-8) or XLSX; header row: agency, period, indicator, value, note "
+        description="CSV (UTF-8), XLSX or ODS; header row: agency, period, indicator, value, note "
         "(or Mã đơn vị/Đơn vị, Kỳ báo cáo, Mã chỉ tiêu/Chỉ tiêu, Giá trị, Ghi chú)"
     ),
 ]
@@ -49,6 +51,27 @@ async def settings_of(request: Request) -> IngestSettings:
 
 
 SettingsDep = Annotated[IngestSettings, Depends(settings_of)]
+
+
+async def committer_of(request: Request) -> service.Committer:
+    committer: service.Committer = request.app.state.committer
+    return committer
+
+
+CommitterDep = Annotated[service.Committer, Depends(committer_of)]
+
+
+async def catalogue_seen(request: Request) -> datetime | None:
+    """The catalogue version the caller has seen (``x-dx-catalogue-version``), if any.
+
+    A version from the future is taken as now: no one can make ingest wait for a change that
+    has not happened.
+    """
+    seen = parse_catalogue_version(request.headers.get(CATALOGUE_VERSION_HEADER))
+    return min(seen, utcnow()) if seen else None
+
+
+SeenDep = Annotated[datetime | None, Depends(catalogue_seen)]
 
 
 async def submitter(principal: PrincipalDep) -> Principal:
@@ -66,11 +89,15 @@ async def submit(
     body: SubmissionIn,
     principal: SubmitterDep,
     runtime: RuntimeDep,
+    committer: CommitterDep,
     settings: SettingsDep,
+    seen: SeenDep,
     response: Response,
 ) -> Receipt:
     """Submit an agency's values for a period; a repeat of a submission_id gets its receipt."""
-    receipt = await service.submit(runtime, principal, body, settings=settings)
+    receipt = await service.submit(
+        runtime, committer, principal, body, settings=settings, at_least=seen
+    )
     response.headers["Location"] = receipt.status_url
     return receipt
 
@@ -86,11 +113,12 @@ async def submit_batch(
     principal: SubmitterDep,
     runtime: RuntimeDep,
     settings: SettingsDep,
+    seen: SeenDep,
     atomic: AtomicQuery = False,
 ) -> BatchReport:
     """Submit many submissions: per-item results, or all-or-nothing with ``atomic=true``."""
     return await batch.submit_batch(
-        runtime, principal, body.items, atomic=atomic, settings=settings
+        runtime, principal, body.items, atomic=atomic, settings=settings, at_least=seen
     )
 
 
@@ -106,12 +134,15 @@ async def upload(
     principal: SubmitterDep,
     runtime: RuntimeDep,
     settings: SettingsDep,
+    seen: SeenDep,
     atomic: AtomicQuery = False,
 ) -> UploadReport:
     """Upload a CSV (UTF-8) or XLSX sheet, one row per value; a per-row report."""
     # Read up to just past the limit: enough to refuse a larger file without holding it all.
     data = await file.read(settings.max_upload_bytes + 1)
-    return await service.upload(runtime, principal, data, atomic=atomic, settings=settings)
+    return await service.upload(
+        runtime, principal, data, atomic=atomic, settings=settings, at_least=seen
+    )
 
 
 @router.get(

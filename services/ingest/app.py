@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from libs.common.bus import EventBus
 from libs.common.service import ServiceRuntime, create_service_app
 from libs.common.settings import Settings
-from services.ingest import handlers
+from services.ingest import handlers, reconcile, service
 from services.ingest.api import router
 from services.ingest.models import MESSAGING
 from services.ingest.settings import IngestSettings
@@ -29,5 +29,8 @@ def build(
         standalone=standalone,
         description="Submissions (JSON, batches, CSV and XLSX sheets), validated and kept.",
     )
-    app.state.ingest_settings = ingest_settings or IngestSettings()
+    app.state.ingest_settings = settings_ = ingest_settings or IngestSettings()
+    app.state.committer = committer = service.committer(runtime, settings_)
+    runtime.on_stop(committer.stop)
+    reconcile.register(runtime, settings_)
     return app

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from pydantic import JsonValue, ValidationError
 
@@ -16,7 +17,7 @@ from libs.common.auth import Principal
 from libs.common.errors import Conflict, InvalidInput, PayloadTooLarge, ProblemItem
 from libs.common.events import utcnow
 from libs.common.service import ServiceRuntime
-from services.ingest.intake import late, store
+from services.ingest.intake import Pending, Stored, keep, late
 from services.ingest.metrics import BATCH_SIZE, count
 from services.ingest.schemas import BatchReport, ItemResult, SubmissionIn
 from services.ingest.service import authorize, codes, draft_of, load, problems, rules, tally
@@ -55,6 +56,7 @@ async def submit_batch(
     *,
     atomic: bool,
     settings: IngestSettings,
+    at_least: datetime | None = None,
 ) -> BatchReport:
     """Keep every good item (all or none when ``atomic``); per-item results in input order."""
     if len(raw_items) > settings.max_batch_items:
@@ -73,7 +75,7 @@ async def submit_batch(
         authorize(principal, draft.agency)
     BATCH_SIZE.observe(total)
     received_at = utcnow()
-    catalogue = await load(runtime, **codes(drafts), settings=settings)
+    catalogue = await load(runtime, **codes(drafts), settings=settings, at_least=at_least)
     policy = rules(settings, received_at)
     for item in items:
         if item.draft is not None:
@@ -91,43 +93,29 @@ async def submit_batch(
         item.index: ItemResult(index=item.index, status="rejected", errors=item.errors)
         for item in refused
     }
-    conflicts: list[ProblemItem] = []
-    kept = []
+    kept_items = [item for item in items if item.draft is not None and item.body is not None]
+    pending = [
+        Pending(
+            item.draft,
+            item.body.submission_id,
+            "batch",
+            received_at,
+            late(item.draft, catalogue, received_at),
+        )
+        for item in kept_items
+        if item.draft is not None and item.body is not None
+    ]
     async with runtime.db.transaction() as session:
-        for item in items:
-            if item.draft is None or item.body is None:
-                continue
-            try:
-                stored = await store(
-                    session,
-                    runtime.outbox,
-                    draft=item.draft,
-                    submission_id=item.body.submission_id,
-                    source="batch",
-                    received_at=received_at,
-                    late=late(item.draft, catalogue, received_at),
-                )
-            except Conflict as conflict:
-                count("rejected", "conflict")
-                errors = [
-                    ProblemItem(loc=["items", item.index, *e.loc], msg=e.msg)
-                    for e in conflict.errors or []
-                ]
-                conflicts += errors
-                results[item.index] = ItemResult(index=item.index, status="rejected", errors=errors)
-                continue
-            kept.append(stored)
-            results[item.index] = ItemResult(
-                index=item.index,
-                status="duplicate" if stored.duplicate else "accepted",
-                id=stored.submission.id,
-                late=stored.submission.late,
-            )
+        outcomes = await keep(session, runtime.outbox, pending)
+        conflicts = report(kept_items, outcomes, results)
         if atomic and conflicts:
             # Leaving the block by raising rolls back every item kept so far.
             raise Conflict("Some submission ids were used for other values", errors=conflicts)
-    for stored in kept:
-        tally(stored)
+    for outcome in outcomes:
+        if isinstance(outcome, Stored):
+            tally(outcome)
+        else:
+            count("rejected", "conflict")
     ordered = [results[index] for index in sorted(results)]
     return BatchReport(
         accepted=sum(r.status == "accepted" for r in ordered),
@@ -135,3 +123,26 @@ async def submit_batch(
         rejected=sum(r.status == "rejected" for r in ordered),
         results=ordered,
     )
+
+
+def report(
+    items: Sequence[Item], outcomes: Sequence[Stored | Conflict], results: dict[int, ItemResult]
+) -> list[ProblemItem]:
+    """Each kept item's result in ``results``; the problems of those whose id was reused."""
+    conflicts: list[ProblemItem] = []
+    for item, outcome in zip(items, outcomes, strict=True):
+        if isinstance(outcome, Conflict):
+            errors = [
+                ProblemItem(loc=["items", item.index, *e.loc], msg=e.msg)
+                for e in outcome.errors or []
+            ]
+            conflicts += errors
+            results[item.index] = ItemResult(index=item.index, status="rejected", errors=errors)
+        else:
+            results[item.index] = ItemResult(
+                index=item.index,
+                status="duplicate" if outcome.duplicate else "accepted",
+                id=outcome.submission.id,
+                late=outcome.submission.late,
+            )
+    return conflicts

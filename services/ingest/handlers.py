@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.db import aware
+from libs.common.bus.base import PermanentEventError
 from libs.common.events import (
     CATALOGUE_TOPIC,
     SUBMISSION_STATUS_TOPIC,
@@ -16,7 +16,6 @@ from libs.common.events import (
     Envelope,
     IndicatorPublished,
     SubmissionStatusChanged,
-    utcnow,
 )
 from libs.common.messaging import dispatch
 from libs.common.service import ServiceRuntime
@@ -29,53 +28,68 @@ log = logging.getLogger(__name__)
 VERDICTS = ("stored", "rejected")
 
 
+# The replica's rows are stamped with the instant of the catalogue change they apply: the
+# newest stamp is then the catalogue version the replica holds (CATALOGUE_VERSION_HEADER).
+
+
 async def _indicator(session: AsyncSession, envelope: Envelope) -> None:
     indicator = IndicatorPublished.model_validate(envelope.payload)
-    await repository.upsert_indicator(session, indicator, utcnow())
+    await repository.upsert_indicator(session, indicator, envelope.occurred_at)
 
 
 async def _agency(session: AsyncSession, envelope: Envelope) -> None:
     agency = AgencyPublished.model_validate(envelope.payload)
-    await repository.upsert_agency(session, agency, utcnow())
+    await repository.upsert_agency(session, agency, envelope.occurred_at)
 
 
-async def _verdict(session: AsyncSession, envelope: Envelope) -> None:
-    verdict = SubmissionStatusChanged.model_validate(envelope.payload)
-    if verdict.status not in VERDICTS:
-        log.warning("ignoring status %r of submission %s", verdict.status, verdict.submission)
-        return
+def verdict_of(envelope: Envelope) -> repository.Verdict | None:
+    """The store's verdict an event carries; None for a status that is not a verdict."""
+    changed = SubmissionStatusChanged.model_validate(envelope.payload)
+    if changed.status not in VERDICTS:
+        log.warning("ignoring status %r of submission %s", changed.status, changed.submission)
+        return None
     # The store joins its problems with "; " (one string on the bus); give them back one by one.
-    errors = (
-        [
-            {"loc": ["submission"], "msg": part}
-            for part in (verdict.detail or "").split("; ")
-            if part
+    errors = [
+        {"loc": ["submission"], "msg": part} for part in (changed.detail or "").split("; ") if part
+    ]
+    rejected = changed.status == "rejected"
+    return repository.Verdict(
+        changed.submission, changed.status, changed.at, errors if rejected and errors else None
+    )
+
+
+async def _verdicts(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+    """Effect for a batch of ``dx.submission-status.v1``: every verdict in one write."""
+    try:
+        verdicts = [
+            v
+            for envelope in envelopes
+            if envelope.type == SubmissionStatusChanged.event_type
+            and (v := verdict_of(envelope)) is not None
         ]
-        if verdict.status == "rejected"
-        else None
-    )
-    submission = await repository.record_verdict(
-        session, id=verdict.submission, status=verdict.status, at=verdict.at, errors=errors or None
-    )
-    if submission is None:
-        log.warning("verdict for unknown or newer submission %s ignored", verdict.submission)
-        return
-    if verdict.status != "stored":
-        return
-    waited = (verdict.at - aware(submission.received_at)).total_seconds()
-    # Observed once the verdict is committed: a retried batch must not count twice.
-    event.listen(
-        session.sync_session,
-        "after_commit",
-        lambda _session: ACCEPT_TO_STORED.observe(max(waited, 0.0)),
-        once=True,
-    )
+    except ValueError as error:
+        raise PermanentEventError(f"unusable submission status: {error}") from error
+    received = await repository.record_verdicts(session, verdicts)
+    for verdict in verdicts:
+        if verdict.id not in received:
+            log.warning("verdict for unknown or newer submission %s ignored", verdict.id)
+    waits = [
+        (v.at - received[v.id]).total_seconds()
+        for v in verdicts
+        if v.status == "stored" and v.id in received
+    ]
+
+    def observe(_session: object) -> None:
+        # Observed once the verdicts are committed: a retried batch must not count twice.
+        for waited in waits:
+            ACCEPT_TO_STORED.observe(max(waited, 0.0))
+
+    event.listen(session.sync_session, "after_commit", observe, once=True)
 
 
 _EFFECTS: dict[str, Callable[[AsyncSession, Envelope], Awaitable[None]]] = {
     IndicatorPublished.event_type: _indicator,
     AgencyPublished.event_type: _agency,
-    SubmissionStatusChanged.event_type: _verdict,
 }
 
 
@@ -88,4 +102,4 @@ def register(runtime: ServiceRuntime) -> None:
         event.listen(session.sync_session, "after_commit", lambda _s: copy.invalidate(), once=True)
 
     runtime.consume(CATALOGUE_TOPIC, dispatch(_EFFECTS), finish=replica_changed)
-    runtime.consume(SUBMISSION_STATUS_TOPIC, dispatch(_EFFECTS))
+    runtime.consume_batches(SUBMISSION_STATUS_TOPIC, _verdicts)

@@ -3,7 +3,17 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from libs.common.db import ServiceBase, new_metadata
@@ -22,7 +32,11 @@ class Submission(Base):
     """An agency's submission as received, with the verdict of the observation store."""
 
     __tablename__ = "submissions"
-    __table_args__ = (UniqueConstraint("agency", "submission_id"),)
+    __table_args__ = (
+        UniqueConstraint("agency", "submission_id"),
+        # Reconciliation's look for submissions still without a verdict (services.ingest.reconcile).
+        Index("ix_submissions_status_received_at", "status", "received_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     agency: Mapped[str] = mapped_column(String(32), nullable=False)

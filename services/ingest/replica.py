@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
+from datetime import datetime
 from weakref import WeakKeyDictionary
 
 from libs.common.db import Database
@@ -21,27 +23,35 @@ from services.ingest.validation import Catalogue
 TTL_SECONDS = 2.0
 
 
+@dataclass(frozen=True)
+class Held:
+    """The replica as read: its catalogue, and the instant of the last change it applied."""
+
+    catalogue: Catalogue
+    version: datetime | None
+
+
 class CatalogueCopy:
     """The replica as of its last read; ``invalidate`` when the replica changed."""
 
     def __init__(self, ttl: float = TTL_SECONDS) -> None:
         self.ttl = ttl
-        self._catalogue: Catalogue | None = None
+        self._held: Held | None = None
         self._read_at = 0.0
         self._generation = 0
         self._reading = asyncio.Lock()
 
     def invalidate(self) -> None:
         """Forget the copy: the next reader reads the replica again."""
-        self._catalogue = None
+        self._held = None
         self._generation += 1
 
-    def _current(self) -> Catalogue | None:
-        if self._catalogue is not None and time.monotonic() - self._read_at < self.ttl:
-            return self._catalogue
+    def _current(self) -> Held | None:
+        if self._held is not None and time.monotonic() - self._read_at < self.ttl:
+            return self._held
         return None
 
-    async def get(self, db: Database, *, fresh: bool = False) -> Catalogue:
+    async def get(self, db: Database, *, fresh: bool = False) -> Held:
         """The copy, read again when asked, stale or invalidated (by one reader at a time)."""
         if not fresh and (current := self._current()) is not None:
             return current
@@ -51,11 +61,14 @@ class CatalogueCopy:
                 return current  # read by the request that held the lock
             started = time.monotonic()
             async with db.read() as session:
-                catalogue = await repository.load_catalogue(session)
+                # The version first: under READ COMMITTED each statement sees the newest
+                # commits, so the entries read after it are at least as new as it says.
+                version = await repository.catalogue_changed_at(session)
+                held = Held(await repository.load_catalogue(session), version)
             if generation == self._generation:
                 # An invalidation during the read may mean it missed the change: keep it not.
-                self._catalogue, self._read_at = catalogue, started
-            return catalogue
+                self._held, self._read_at = held, started
+            return held
 
 
 _COPIES: WeakKeyDictionary[ServiceRuntime, CatalogueCopy] = WeakKeyDictionary()

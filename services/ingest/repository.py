@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.db import aware, upsert
+from libs.common.db import aware, dialect_insert, key_chunks, upsert
 from libs.common.events import AgencyPublished, IndicatorPublished, ReporterSpan
 from services.ingest.models import AgencyRef, IndicatorRef, Submission
 from services.ingest.validation import AgencySpec, Catalogue, IndicatorSpec
@@ -72,16 +72,56 @@ async def agency_names(session: AsyncSession) -> dict[str, str]:
     return {name: next(iter(found)) for name, found in codes.items() if len(found) == 1}
 
 
-async def find_submission(
-    session: AsyncSession, *, agency: str, submission_id: str
-) -> Submission | None:
-    """The submission an agency made under a client id, if any."""
-    found: Submission | None = await session.scalar(
-        select(Submission).where(
-            Submission.agency == agency, Submission.submission_id == submission_id
+@dataclass(frozen=True)
+class KeptSubmission:
+    """What a receipt tells of a kept submission, and the digest that names its values."""
+
+    id: str
+    status: str
+    received_at: datetime
+    late: bool
+    digest: str
+
+
+SUBMISSIONS = cast(Table, Submission.__table__)
+
+
+async def find_submissions(
+    session: AsyncSession, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], KeptSubmission]:
+    """The submissions agencies made under these (agency, client id) pairs, where any."""
+    columns = SUBMISSIONS.c
+    found: dict[tuple[str, str], KeptSubmission] = {}
+    for chunk in key_chunks(keys):
+        rows = await session.execute(
+            select(
+                columns.agency,
+                columns.submission_id,
+                columns.id,
+                columns.status,
+                columns.received_at,
+                columns.late,
+                columns.digest,
+            ).where(tuple_(columns.agency, columns.submission_id).in_(chunk))
         )
-    )
+        for agency, submission_id, id, status, received_at, late, digest in rows:
+            found[agency, submission_id] = KeptSubmission(
+                id, status, aware(received_at), late, digest
+            )
     return found
+
+
+async def insert_submissions(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Insert submissions (column dicts); the ids of those inserted (a used (agency, client
+    id) pair, taken by a concurrent repeat, is skipped)."""
+    if not rows:
+        return set()
+    statement = (
+        dialect_insert(session)(SUBMISSIONS)
+        .on_conflict_do_nothing(index_elements=["agency", "submission_id"])
+        .returning(SUBMISSIONS.c.id)
+    )
+    return set((await session.execute(statement, list(rows))).scalars())
 
 
 async def get_submission(session: AsyncSession, id: str) -> Submission | None:
@@ -89,35 +129,58 @@ async def get_submission(session: AsyncSession, id: str) -> Submission | None:
     return await session.get(Submission, id)
 
 
-async def add_submission(session: AsyncSession, submission: Submission) -> bool:
-    """Insert a submission; False when a concurrent repeat took its (agency, id) first."""
-    try:
-        async with session.begin_nested():
-            session.add(submission)
-    except IntegrityError:
-        return False
-    return True
+@dataclass(frozen=True)
+class Verdict:
+    """The store's verdict on a submission: its status, when, and the problems of a rejection."""
+
+    id: str
+    status: str
+    at: datetime
+    errors: list[dict[str, Any]] | None
 
 
-async def record_verdict(
-    session: AsyncSession,
-    *,
-    id: str,
-    status: str,
-    at: datetime,
-    errors: list[dict[str, Any]] | None,
-) -> Submission | None:
-    """Set a submission's status from the store's verdict; a verdict older than ours is ignored."""
-    submission = await session.get(Submission, id, with_for_update=True)
-    if submission is None:
-        return None
-    if submission.decided_at is not None and aware(submission.decided_at) > at:
-        return None
-    submission.status = status
-    submission.decided_at = at
-    submission.stored_at = at if status == "stored" else None
-    submission.errors = errors
-    return submission
+async def record_verdicts(
+    session: AsyncSession, verdicts: Sequence[Verdict]
+) -> dict[str, datetime]:
+    """Set submissions' statuses from the store's verdicts, in order; a verdict older than the
+    one recorded is ignored. Returns when each submission given a verdict was received."""
+    columns = SUBMISSIONS.c
+    known: dict[str, tuple[datetime, datetime | None]] = {}
+    for chunk in key_chunks(v.id for v in verdicts):
+        rows = await session.execute(
+            select(columns.id, columns.received_at, columns.decided_at).where(columns.id.in_(chunk))
+        )
+        for id, received_at, decided_at in rows:
+            known[id] = (aware(received_at), aware(decided_at) if decided_at else None)
+    latest: dict[str, Verdict] = {}
+    for verdict in verdicts:
+        if verdict.id not in known:
+            continue
+        decided = latest[verdict.id].at if verdict.id in latest else known[verdict.id][1]
+        if decided is None or decided <= verdict.at:
+            latest[verdict.id] = verdict
+    if latest:
+        await session.execute(
+            update(SUBMISSIONS)
+            .where(columns.id == bindparam("verdict_id"))
+            .values(
+                status=bindparam("verdict_status"),
+                decided_at=bindparam("verdict_at"),
+                stored_at=bindparam("verdict_stored_at"),
+                errors=bindparam("verdict_errors"),
+            ),
+            [
+                {
+                    "verdict_id": v.id,
+                    "verdict_status": v.status,
+                    "verdict_at": v.at,
+                    "verdict_stored_at": v.at if v.status == "stored" else None,
+                    "verdict_errors": v.errors,
+                }
+                for v in latest.values()
+            ],
+        )
+    return {id: known[id][0] for id in latest}
 
 
 async def upsert_indicator(

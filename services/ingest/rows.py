@@ -3,6 +3,8 @@
 Pure: the catalogue comes in as arguments. Booleans are written ``true/false``, ``có/không``,
 ``x`` or ``1/0`` (any case); numbers take a decimal point or the Vietnamese decimal comma
 (``23,56``), thousands separators (``1.234,5`` or ``1,234.5``) and, for percents, a ``%``.
+A cell formatted as a percentage holds a fraction and shows a percent (0.1729 shown 17,29 %):
+it is read as shown, 17.29, for a percent indicator, and refused for any other.
 A blank value is an error, not ``false``: a sheet cannot tell "no" from "not filled in".
 """
 
@@ -14,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from libs.common.errors import ProblemItem
-from services.ingest.files import SheetRow, text
+from services.ingest.files import Percent, SheetRow, text
 from services.ingest.validation import Catalogue, Draft, DraftValue, Finding, Rules, validate
 
 BOOLEAN_WORDS = {
@@ -27,6 +29,7 @@ BOOLEAN_WORDS = {
     "0": False,
 }
 MAX_NOTE = 2000  # as the JSON API allows
+PERCENT_DIGITS = 10  # decimals kept of a percentage cell: more is binary noise
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
@@ -36,6 +39,10 @@ def cell_value(raw: object, value_type: str | None) -> object:
         raise ValueError("the value is empty")
     if value_type is None or isinstance(raw, bool):
         return raw  # unknown indicator (reported as such), or a typed cell the rules check
+    if isinstance(raw, Percent):
+        if value_type == "percent":
+            return round(raw.fraction * 100, PERCENT_DIGITS)  # 0.1729 × 100 is 17.290000000000003
+        raise ValueError(f"the cell is formatted as a percentage ({raw}); this is not a percent")
     if value_type == "boolean_per_agency":
         if isinstance(raw, int | float) and raw in (0, 1):
             return bool(raw)
@@ -78,6 +85,18 @@ def agency_codes(rows: Iterable[SheetRow], names: Mapping[str, str]) -> list[She
         else SheetRow(row.row, codes[row.agency], row.period, row.indicator, row.value, row.note)
         for row in rows
     ]
+
+
+def first_rows(rows: Iterable[SheetRow]) -> dict[str, int]:
+    """Each agency the rows name, with the first row naming it, in code order.
+
+    An empty agency cell is not an agency a key could act for: validation names its row.
+    """
+    found: dict[str, int] = {}
+    for row in rows:
+        if row.agency:
+            found.setdefault(row.agency, row.row)
+    return dict(sorted(found.items()))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from libs.common.errors import ProblemItem
+from services.ingest.settings import MAX_VALUES_CEILING
 
 Status = Literal["accepted", "stored", "rejected"]
 ItemStatus = Literal["accepted", "duplicate", "rejected"]
@@ -68,7 +69,7 @@ class SubmissionIn(BaseModel):
     period: str = Field(
         max_length=16, examples=["2023-S1"], description="2023, 2023-S1, 2023-Q3, 2023-06"
     )
-    values: list[ValueIn] = Field(min_length=1)
+    values: list[ValueIn] = Field(min_length=1, max_length=MAX_VALUES_CEILING)
 
 
 class BatchIn(BaseModel):
@@ -136,3 +137,8 @@ class UploadReport(BaseModel):
     rejected_rows: int
     submissions: list[str] = Field(description="Ids of the submissions made (or repeated)")
     errors: list[ProblemItem]
+    skipped: list[ProblemItem] = Field(
+        default_factory=list,
+        description="Rows not read as values: titles above the header, and what follows the "
+        "table (signatures, notes)",
+    )

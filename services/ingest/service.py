@@ -9,6 +9,8 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import cast
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from libs.common.auth import Principal, Role, require_agency_access
 from libs.common.db import aware
 from libs.common.errors import (
@@ -21,13 +23,14 @@ from libs.common.errors import (
     ServiceUnavailable,
 )
 from libs.common.events import utcnow
+from libs.common.groupcommit import GroupCommitter
 from libs.common.service import ServiceRuntime
 from services.ingest import repository
 from services.ingest.files import FileLimits, SheetRow, read_sheet
-from services.ingest.intake import Stored, digest, late, receipt, store
+from services.ingest.intake import Pending, Stored, digest, keep, late, receipt
 from services.ingest.metrics import BATCH_SIZE, count
 from services.ingest.replica import catalogue_copy
-from services.ingest.rows import agency_codes, group_rows
+from services.ingest.rows import agency_codes, first_rows, group_rows
 from services.ingest.schemas import Receipt, Status, SubmissionIn, SubmissionOut, UploadReport
 from services.ingest.settings import IngestSettings
 from services.ingest.validation import (
@@ -42,17 +45,20 @@ from services.ingest.validation import (
 
 log = logging.getLogger(__name__)
 
+Committer = GroupCommitter[Pending, Stored]
+
 #: Who runs ``dx import``: an operator at the console, with an admin's reach.
 OPERATOR = Principal(role=Role.ADMIN, key_id="operator")
 CATALOGUE_POLL_SECONDS = 0.05
 SETTLE_SECONDS = 1.0
 
 
-def authorize(principal: Principal, agency: str) -> None:
-    """403 unless the key may submit for ``agency``; refusals are logged with the key id."""
+def authorize(principal: Principal, agency: str, *, row: int | None = None) -> None:
+    """403 unless the key may submit for ``agency`` (named in a sheet first at ``row``);
+    refusals are logged with the key id."""
     try:
         require_agency_access(principal, agency)
-    except Forbidden:
+    except Forbidden as error:
         log.warning(
             "key %s (%s, agency %s) refused: submitting for %s",
             principal.key_id,
@@ -62,6 +68,8 @@ def authorize(principal: Principal, agency: str) -> None:
             extra={"key_id": principal.key_id, "agency": agency},
         )
         count("rejected", "forbidden")
+        if row is not None:
+            error.errors = [ProblemItem(loc=["row", row, "agency"], msg=error.detail)]
         raise
 
 
@@ -96,28 +104,30 @@ async def load(
     indicators: Collection[str],
     agencies: Collection[str],
     settings: IngestSettings,
+    at_least: datetime | None = None,
 ) -> Catalogue:
     """The replica's entries for these codes; unknown codes are judged on a settled replica.
 
     Right after start-up the catalogue may still be on its way from the indicators service, or
     arriving event by event (a failed batch is replayed one by one): unknown codes then mean
     "not yet", not "wrong". So while the replica is empty or changed in the last second, wait;
-    past ``catalogue_wait_seconds`` answer 503, never a 422 the client would not retry.
+    past ``catalogue_wait_seconds`` answer 503, never a 422 the client would not retry. With
+    ``at_least`` (a catalogue version the caller has seen: CATALOGUE_VERSION_HEADER), wait
+    likewise until the replica has applied the catalogue up to that instant.
     """
     copy = catalogue_copy(runtime)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.catalogue_wait_seconds
-    fresh = False  # the in-memory copy first; the replica itself once a code is missing
+    fresh = False  # the in-memory copy first; the replica itself once it does not do
     while True:
-        catalogue = await copy.get(runtime.db, fresh=fresh)
-        if set(indicators) <= catalogue.indicators.keys() and set(agencies) <= (
-            catalogue.agencies.keys()
-        ):
-            return catalogue
-        if fresh:
-            async with runtime.db.read() as session:
-                changed_at = await repository.catalogue_changed_at(session)
-            if changed_at and (utcnow() - changed_at).total_seconds() >= SETTLE_SECONDS:
+        held = await copy.get(runtime.db, fresh=fresh)
+        catalogue, version = held.catalogue, held.version
+        if at_least is None or (version is not None and version >= at_least):
+            if set(indicators) <= catalogue.indicators.keys() and set(agencies) <= (
+                catalogue.agencies.keys()
+            ):
+                return catalogue
+            if fresh and version and (utcnow() - version).total_seconds() >= SETTLE_SECONDS:
                 return catalogue
         if loop.time() >= deadline:
             raise ServiceUnavailable(
@@ -138,36 +148,55 @@ def codes(drafts: Sequence[Draft]) -> dict[str, set[str]]:
 
 
 async def submit(
-    runtime: ServiceRuntime, principal: Principal, body: SubmissionIn, *, settings: IngestSettings
+    runtime: ServiceRuntime,
+    committer: Committer,
+    principal: Principal,
+    body: SubmissionIn,
+    *,
+    settings: IngestSettings,
+    at_least: datetime | None = None,
 ) -> Receipt:
-    """Validate and keep one submission; 202 receipt, 403, 409 or 422 listing every problem."""
+    """Validate and keep one submission; 202 receipt, 403, 409 or 422 listing every problem.
+
+    Concurrent submissions share a transaction (``committer``): the receipt is given once the
+    submission's own rows are committed.
+    """
     authorize(principal, body.agency)
     draft = draft_of(body)
     BATCH_SIZE.observe(len(draft.values))
     received_at = utcnow()
-    catalogue = await load(runtime, **codes([draft]), settings=settings)
+    catalogue = await load(runtime, **codes([draft]), settings=settings, at_least=at_least)
     findings = validate(draft, catalogue, rules(settings, received_at))
     if findings:
         count("rejected", findings[0].kind)
         raise InvalidInput(
             f"{len(findings)} problem(s) in the submission", errors=problems(findings)
         )
+    pending = Pending(
+        draft, body.submission_id, "api", received_at, late(draft, catalogue, received_at)
+    )
     try:
-        async with runtime.db.transaction() as session:
-            kept = await store(
-                session,
-                runtime.outbox,
-                draft=draft,
-                submission_id=body.submission_id,
-                source="api",
-                received_at=received_at,
-                late=late(draft, catalogue, received_at),
-            )
+        kept = await committer.submit(pending)
     except Conflict:
         count("rejected", "conflict")
         raise
     tally(kept)
     return receipt(kept)
+
+
+def committer(runtime: ServiceRuntime, settings: IngestSettings) -> Committer:
+    """The group committer of single submissions (see ``libs.common.groupcommit``)."""
+
+    async def work(session: AsyncSession, items: Sequence[Pending]) -> list[Stored | Exception]:
+        return list(await keep(session, runtime.outbox, items))
+
+    return GroupCommitter(
+        runtime.db,
+        work,
+        service=runtime.name,
+        max_items=settings.group_commit_items,
+        max_wait=settings.group_commit_wait_ms / 1000,
+    )
 
 
 async def find(runtime: ServiceRuntime, principal: Principal, id: str) -> SubmissionOut:
@@ -197,6 +226,7 @@ async def upload(
     *,
     atomic: bool,
     settings: IngestSettings,
+    at_least: datetime | None = None,
 ) -> UploadReport:
     """Read an uploaded CSV/XLSX and submit its rows (see ``import_rows``)."""
     if len(data) > settings.max_upload_bytes:
@@ -204,7 +234,7 @@ async def upload(
         raise PayloadTooLarge(f"the file exceeds {settings.max_upload_bytes} bytes")
     try:
         # openpyxl is blocking and slow: keep the event loop serving other requests.
-        rows = await asyncio.to_thread(read_sheet, data, sheet_limits(settings))
+        sheet = await asyncio.to_thread(read_sheet, data, sheet_limits(settings))
     except PayloadTooLarge:
         count("rejected", "too_large")
         raise
@@ -213,12 +243,14 @@ async def upload(
         raise
     return await import_rows(
         runtime,
-        rows,
+        sheet.rows,
+        skipped=sheet.skipped,
         source="upload",
         principal=principal,
         atomic=atomic,
         batch_key=hashlib.sha256(data).hexdigest(),
         settings=settings,
+        at_least=at_least,
     )
 
 
@@ -228,6 +260,9 @@ def sheet_limits(settings: IngestSettings) -> FileLimits:
         max_rows=settings.max_request_values,
         max_uncompressed_bytes=settings.max_xlsx_uncompressed_bytes,
         max_ratio=settings.max_xlsx_ratio,
+        max_cells=settings.max_xlsx_cells,
+        max_shared_strings=settings.max_xlsx_shared_strings,
+        max_cpu_seconds=settings.max_file_cpu_seconds,
     )
 
 
@@ -235,12 +270,14 @@ async def import_rows(
     runtime: ServiceRuntime,
     rows: Sequence[SheetRow],
     *,
+    skipped: Sequence[ProblemItem] = (),
     source: str = "import",
     progress: Callable[[int, int], None] | None = None,
     principal: Principal = OPERATOR,
     atomic: bool = False,
     batch_key: str | None = None,
     settings: IngestSettings | None = None,
+    at_least: datetime | None = None,
 ) -> UploadReport:
     """Submit sheet rows grouped by (agency, period); ``progress(rows_done, rows_total)``.
 
@@ -260,9 +297,10 @@ async def import_rows(
         indicators={r.indicator for r in rows},
         agencies={r.agency for r in rows},
         settings=settings,
+        at_least=at_least,
     )
-    for agency in sorted({r.agency for r in rows}):
-        authorize(principal, agency)
+    for agency, row in first_rows(rows).items():
+        authorize(principal, agency, row=row)
     groups = group_rows(rows, catalogue, rules(settings, received_at))
     errors = sorted(
         (item for group in groups for item in group.errors), key=lambda item: int(item.loc[1])
@@ -281,25 +319,25 @@ async def import_rows(
     if progress is not None:
         progress(done, len(rows))
     for start in range(0, len(drafts), chunk):
-        part = drafts[start : start + chunk]
+        part = [
+            Pending(
+                draft,
+                # The file and the values name the submission: the same file again repeats.
+                f"{source}:{key[:16]}:{digest(draft)[:16]}",
+                source,
+                received_at,
+                late(draft, catalogue, received_at),
+            )
+            for draft in drafts[start : start + chunk]
+        ]
         async with runtime.db.transaction() as session:
-            kept = [
-                await store(
-                    session,
-                    runtime.outbox,
-                    draft=draft,
-                    # The file and the values name the submission: the same file again repeats.
-                    submission_id=f"{source}:{key[:16]}:{digest(draft)[:16]}",
-                    source=source,
-                    received_at=received_at,
-                    late=late(draft, catalogue, received_at),
-                )
-                for draft in part
-            ]
+            kept = await keep(session, runtime.outbox, part)
         for stored in kept:
+            if isinstance(stored, Conflict):  # digests name the values: never for a file
+                raise stored
             tally(stored)
             ids.append(stored.submission.id)
-        done += sum(len(draft.values) for draft in part)
+        done += sum(len(item.draft.values) for item in part)
         if progress is not None:
             progress(done, len(rows))
     return UploadReport(
@@ -307,4 +345,5 @@ async def import_rows(
         rejected_rows=len(rejected),
         submissions=ids,
         errors=errors,
+        skipped=list(skipped),
     )

@@ -4,15 +4,20 @@ Rules (each problem is a ``Finding``; every problem of a submission is reported 
 
 - the agency must be known, and exist on the period's last day (an absorbed province is told
   its successor);
-- the period must be one of the forms of ``libs.common.periods`` and, unless the policy allows
-  it, over (a figure for a period still running is provisional);
+- the period must be one of the forms of ``libs.common.periods``, not before
+  ``FIRST_REPORTING_YEAR`` and, unless the policy allows it, over (a figure for a period still
+  running is provisional);
 - each indicator must be known and appear once; its value must have the indicator's type:
   ``boolean_per_agency`` takes true/false, ``percent`` and ``number`` take a finite number (a
   boolean is not a number here) and a percent lies in 0..100;
 - the period's kind must be the indicator's reporting frequency or coarser: a yearly figure
   of a half-yearly indicator stands for that year (``counts_for``), while a monthly figure of a
   half-yearly indicator would count for nothing, so it is refused rather than silently ignored;
-- the agency must be one of the indicator's reporters for the period's last day.
+- the agency must be one of the indicator's reporters for the period's last day;
+- text must be what the stores can keep (``libs.common.text``): no control character in the
+  agency, period or indicator, none but tab and line breaks in a note.
+
+Work is bounded: past ``max_values`` the values are not looked at (one problem says so).
 
 Pure: no I/O and no clock; the caller passes ``today`` in ``Rules``.
 """
@@ -27,6 +32,11 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from libs.common.events import ReporterSpan
 from libs.common.periods import PERIOD_KINDS, ReportingPeriod, parse_period
+from libs.common.text import forbidden_in_line, forbidden_in_note
+
+#: No figure of the national programme is older (the first plans date from 2020): an earlier
+#: period is a typing error (``1023`` for ``2023``), never a report.
+FIRST_REPORTING_YEAR = 2000
 
 #: Periods end, and reports fall due, at midnight in Vietnam (UTC+7 all year, no daylight saving).
 VIETNAM = timezone(timedelta(hours=7), "ICT")
@@ -119,7 +129,11 @@ class Finding:
 
 def validate(draft: Draft, catalogue: Catalogue, rules: Rules) -> list[Finding]:
     """Every problem of ``draft``, submission-level first, then value by value."""
-    findings: list[Finding] = []
+    findings = [
+        Finding("control_character", name, f"{name} may not contain {problem}")
+        for name, text in (("agency", draft.agency), ("period", draft.period))
+        if (problem := forbidden_in_line(text)) is not None
+    ]
     agency = catalogue.agencies.get(draft.agency)
     if agency is None:
         findings.append(Finding("unknown_agency", "agency", f"unknown agency {draft.agency!r}"))
@@ -135,8 +149,10 @@ def validate(draft: Draft, catalogue: Catalogue, rules: Rules) -> list[Finding]:
                 "too_many_values", "values", f"at most {rules.max_values} values per submission"
             )
         )
-    repeated = {code for code, n in Counter(v.indicator for v in draft.values).items() if n > 1}
-    for index, value in enumerate(draft.values):
+    checked = draft.values[: rules.max_values]
+    repeated = {code for code, n in Counter(v.indicator for v in checked).items() if n > 1}
+    for index, value in enumerate(checked):
+        findings += _text_findings(value, index)
         spec = catalogue.indicators.get(value.indicator)
         if value.indicator in repeated:
             message = f"{value.indicator} appears more than once in this submission"
@@ -165,6 +181,10 @@ def _period(text: str, rules: Rules, findings: list[Finding]) -> ReportingPeriod
     except (ValueError, TypeError) as error:
         findings.append(Finding("malformed_period", "period", str(error)))
         return None
+    if period.year < FIRST_REPORTING_YEAR:
+        message = f"period {period} is before {FIRST_REPORTING_YEAR}: no report is that old"
+        findings.append(Finding("period_too_early", "period", message))
+        return None
     if not rules.accept_open_periods and not period.has_ended(rules.today):
         message = f"period {period} ends on {period.end.isoformat()}; report it after it ended"
         findings.append(Finding("period_not_ended", "period", message))
@@ -178,6 +198,17 @@ def _not_existing(agency: AgencySpec, period: ReportingPeriod) -> str:
     if agency.successor and agency.valid_to is not None and agency.valid_to < period.end:
         message += f"; from {agency.valid_to + timedelta(days=1)} it reports as {agency.successor}"
     return message
+
+
+def _text_findings(value: DraftValue, index: int) -> list[Finding]:
+    findings = []
+    if (problem := forbidden_in_line(value.indicator)) is not None:
+        message = f"indicator may not contain {problem}"
+        findings.append(Finding("control_character", "indicator", message, index))
+    if value.note is not None and (problem := forbidden_in_note(value.note)) is not None:
+        message = f"note may not contain {problem}"
+        findings.append(Finding("control_character", "note", message, index))
+    return findings
 
 
 def _value_findings(spec: IndicatorSpec, value: object, index: int) -> list[Finding]:

@@ -37,6 +37,7 @@ STATUS_LABELS = {
     "unassessable": "Khó đánh giá",
     "over_half": "Đã thực hiện trên 50%",
     "under_half": "Đã thực hiện dưới 50%",
+    "no_data": "Chưa có số liệu",  # scoring's own band and status (docs/scoring.md §7)
 }
 SCOPE_LABELS = {"national": "Toàn quốc", "central": "Khối bộ, ngành", "local": "Khối địa phương"}
 
@@ -147,6 +148,8 @@ class LetterRenderer:
             "agency": letter.agency.name_vi,
             "copied": standing_name if letter.cc else None,
             "rows": rows,
+            # The introduction names what is really owed: reports missing and reports late.
+            "counts": {kind.value: sum(i.kind is kind for i in letter.items) for kind in ItemKind},
         }
         text = self.env.get_template("letter.txt").render(context)
         html = self.env.get_template("letter.html").render(context)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.db import aware, upsert
+from libs.common.db import aware, dialect_insert, upsert
 from libs.common.events import (
     AgencyPublished,
     IndicatorPublished,
@@ -62,29 +62,33 @@ async def upsert_indicator(
 
 
 async def record_reports(session: AsyncSession, observations: Sequence[StoredObservation]) -> None:
-    """Remember that agencies reported; the earliest report of a key stands."""
-    wanted = {(o.indicator, o.period, o.agency): o for o in observations}
+    """Remember that agencies reported; the earliest report of a key stands (one statement)."""
+    wanted: dict[tuple[str, str, str], StoredObservation] = {}
+    for o in observations:
+        key = (o.indicator, o.period, o.agency)
+        if key not in wanted or o.reported_at < wanted[key].reported_at:
+            wanted[key] = o
     if not wanted:
         return
-    existing = {
-        (r.indicator, r.period, r.agency): r
-        for r in await session.scalars(
-            select(ReportRow).where(
-                ReportRow.indicator.in_({k[0] for k in wanted}),
-                ReportRow.period.in_({k[1] for k in wanted}),
-                ReportRow.agency.in_({k[2] for k in wanted}),
-            )
-        )
-    }
-    for key, observation in wanted.items():
-        row = existing.get(key)
-        if row is None:
-            indicator, period, agency = key
-            row = ReportRow(indicator=indicator, period=period, agency=agency)
-            row.reported_at, row.late = observation.reported_at, observation.late
-            session.add(row)
-        elif observation.reported_at < aware(row.reported_at):
-            row.reported_at, row.late = observation.reported_at, observation.late
+    table = ReportRow.__table__
+    statement = dialect_insert(session)(table)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["indicator", "period", "agency"],
+            set_={"reported_at": statement.excluded.reported_at, "late": statement.excluded.late},
+            where=statement.excluded.reported_at < table.c.reported_at,
+        ),
+        [
+            {
+                "indicator": o.indicator,
+                "period": o.period,
+                "agency": o.agency,
+                "reported_at": o.reported_at,
+                "late": o.late,
+            }
+            for o in wanted.values()
+        ],
+    )
 
 
 async def upsert_status(session: AsyncSession, score: ScoreChanged) -> None:

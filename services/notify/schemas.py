@@ -75,8 +75,8 @@ class Notification(BaseModel):
 
     id: int
     agency: str
-    to: list[str]
-    cc: list[str]
+    to: list[str] | None = Field(description="Recipients' addresses (admin keys only)")
+    cc: list[str] | None = Field(description="Copied addresses (admin keys only)")
     subject: str
     kind: str = Field(description="reminder, overdue, escalation or progress")
     period: str
@@ -86,17 +86,19 @@ class Notification(BaseModel):
     created_at: datetime
     sent_at: datetime | None
     next_attempt_at: datetime | None
-    last_error: str | None
+    last_error: str | None = Field(
+        description="The relay's last refusal (admin keys only: it may quote an address)"
+    )
 
     @classmethod
-    def of(cls, row: MessageRow) -> Notification:
-        """A log entry from a stored message."""
+    def of(cls, row: MessageRow, *, with_contacts: bool) -> Notification:
+        """A log entry from a stored message; addresses only ``with_contacts`` (admins)."""
         pending = row.status in ("queued", "retrying")
         return cls(
             id=row.id,
             agency=row.agency,
-            to=[_email(a) for a in row.to_addrs],
-            cc=[_email(a) for a in row.cc_addrs],
+            to=[_email(a) for a in row.to_addrs] if with_contacts else None,
+            cc=[_email(a) for a in row.cc_addrs] if with_contacts else None,
             subject=row.subject,
             kind=row.kind,
             period=row.period,
@@ -106,7 +108,7 @@ class Notification(BaseModel):
             created_at=aware(row.created_at),
             sent_at=aware(row.sent_at) if row.sent_at else None,
             next_attempt_at=aware(row.next_attempt_at) if pending else None,
-            last_error=row.last_error,
+            last_error=row.last_error if with_contacts else None,
         )
 
 

@@ -124,15 +124,19 @@ async def list_rankings(
         raise _invalid("query", "pillar", f"no indicator is in pillar {pillar!r}")
     rows = await repository.ranking(session, group, str(period), pillar or "")
     before = await repository.ranking(session, group, str(period.previous()), pillar or "")
-    previous = {row.agency: row.rank for row in before}
     codes = [row.agency for row in rows]
     indices = await repository.indices(session, str(period), agencies=codes)
+    earlier = await repository.indices(session, str(period.previous()), agencies=codes)
+    # An agency silent in the period before had no rank then either (docs/scoring.md §6).
+    previous = {
+        r.agency: r.rank for r in before if r.agency in earlier and earlier[r.agency].reported
+    }
     agencies = await repository.agencies(session, codes=codes)
     return [
         RankingOut.of(
             row,
             agency=agencies.get(row.agency),
-            pillar_scores=indices[row.agency].pillar_scores if row.agency in indices else {},
+            index=indices.get(row.agency),
             previous_rank=previous.get(row.agency),
         )
         for row in rows

@@ -12,10 +12,12 @@ from services.scoring.domain.catalogue import Agency, Indicator
 from services.scoring.domain.explain import Language
 from services.scoring.domain.laggards import Laggard
 from services.scoring.domain.scorecard import ScoreCard
+from services.scoring.domain.standing import AgencyScore
 from services.scoring.domain.summary import Summary
 from services.scoring.models import AssessmentRow, RankingRow
 
-# The committee's labels (domain/explain.py ASSESSMENT_LABELS): bands and trajectory statuses.
+# The committee's labels (domain/explain.py ASSESSMENT_LABELS): bands and trajectory statuses,
+# but for "no_data", which says nothing was reported and is never an assessment one records.
 AssessmentLabel = Literal[
     "completed", "ahead", "likely", "low", "hard", "unassessable", "over_half", "under_half"
 ]
@@ -48,8 +50,14 @@ class ScoreOut(BaseModel):
     value: float | None = Field(description="The figure for the period; null if none")
     target: TargetOut
     progress: float | None = Field(description="value / target (target / value if decreasing)")
-    band: str = Field(description="completed, over_half or under_half (SCORING.md §2)")
-    status: str = Field(description="completed, ahead, likely, low, hard or unassessable (§3)")
+    band: str = Field(
+        description="completed, over_half, under_half, or no_data when the period has no value "
+        "(docs/scoring.md §2)"
+    )
+    status: str = Field(
+        description="completed, ahead, likely, low, hard, unassessable, or no_data when there "
+        "is no value at all (§3)"
+    )
     projected: float | None = Field(None, description="The trend line's value at the deadline")
     official: OfficialOut | None = None
     explanation: str
@@ -110,10 +118,14 @@ class SummaryOut(BaseModel):
 class RankingOut(BaseModel):
     """One line of a group's ranking; `change` > 0 means the agency moved up."""
 
-    rank: int
+    rank: int | None = Field(
+        description="Competition rank (1, 2, 2, 4); null for an agency that reported nothing "
+        "the index counts: it is not ranked, and listed after every ranked agency (scoring.md §6)"
+    )
     agency: str
     name_vi: str | None
     score: float
+    reported: bool = Field(description="Whether the agency reported a figure the index counts")
     pillar_scores: dict[str, float]
     previous_rank: int | None = None
     change: int | None = None
@@ -124,18 +136,21 @@ class RankingOut(BaseModel):
         row: RankingRow,
         *,
         agency: Agency | None,
-        pillar_scores: dict[str, float],
+        index: AgencyScore | None,
         previous_rank: int | None,
     ) -> RankingOut:
-        """A stored rank with the agency's name and its rank in the period before."""
+        """A stored rank with the agency's name, index and its rank in the period before."""
+        reported = index is not None and index.reported
+        rank = row.rank if reported else None
         return cls(
-            rank=row.rank,
+            rank=rank,
             agency=row.agency,
             name_vi=None if agency is None else agency.name_vi,
             score=row.score,
-            pillar_scores=pillar_scores,
+            reported=reported,
+            pillar_scores={} if index is None else index.pillar_scores,
             previous_rank=previous_rank,
-            change=None if previous_rank is None else previous_rank - row.rank,
+            change=None if previous_rank is None or rank is None else previous_rank - rank,
         )
 
 

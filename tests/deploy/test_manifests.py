@@ -79,6 +79,7 @@ SHARED_METRICS = frozenset(
         "dx_outbox_oldest_age_seconds",
         "dx_outbox_publish_failures_total",
         "dx_consumer_lag",
+        "dx_consumer_retrying_seconds",
         "dx_service_up",
     }
 )
@@ -90,6 +91,8 @@ SERVICE_METRICS = {
     "dx_scoring_dirty_oldest_age_seconds": "gauge",
     "dx_scoring_coalesced_marks": "histogram",
     "dx_scoring_rescore_pass_seconds": "histogram",
+    "dx_ingest_unsettled_oldest_age_seconds": "gauge",
+    "dx_ingest_reconciled_total": "counter",
     "dx_notify_emails_sent_total": "counter",
     "dx_notify_emails_failed_total": "counter",
     "dx_notify_emails_retried_total": "counter",

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
+from sqlalchemy import select
+
+from libs.common.events import Envelope
+from tests.support.ingest import runtime_of
 
 pytestmark = pytest.mark.e2e
 
@@ -98,3 +104,66 @@ async def test_sdmx_data_message(dx: httpx.AsyncClient) -> None:
     series = message["data"]["dataSets"][0]["series"]
     values = sorted(obs[0] for s in series.values() for obs in s["observations"].values())
     assert values == [52.3, 59.89]
+
+
+PILOT_INDICATOR = {
+    "program": "KH2023",
+    "pillar": "data",
+    "name_vi": "Chỉ tiêu thí điểm",
+    "unit": "percent",
+    "direction": "increase",
+    "owner": "BTTTT",
+    "aggregation": "share_of_agencies",
+    "targets": [{"year": 2023, "op": "=", "value": 100}],
+    "population": "pilot-ryw",
+    "value_type": "boolean_per_agency",
+}
+
+
+def pilot_submission(agency: str) -> dict[str, object]:
+    return {
+        "submission_id": f"ryw-{agency}-{uuid.uuid4().hex[:8]}",
+        "agency": agency,
+        "period": "2023-S1",
+        "values": [{"indicator": "PILOT-RYW", "value": True}],
+    }
+
+
+async def test_a_submission_right_after_a_catalogue_edit_is_validated_against_it(
+    dx: httpx.AsyncClient,
+) -> None:
+    """Read your writes: once a catalogue PUT has answered, ingest validates against it."""
+    created = await dx.put("/api/v1/populations/pilot-ryw", json={"members": ["P01"]})
+    assert created.status_code == 200, created.text
+    assert (await dx.put("/api/v1/indicators/PILOT-RYW", json=PILOT_INDICATOR)).status_code == 200
+    assert (await dx.post("/api/v1/submissions", json=pilot_submission("P01"))).status_code == 202
+    outsider = await dx.post("/api/v1/submissions", json=pilot_submission("P79"))
+    assert outsider.status_code == 422, outsider.text
+    widened = await dx.put("/api/v1/populations/pilot-ryw", json={"members": ["P01", "P79"]})
+    assert widened.status_code == 200
+    assert widened.headers["x-dx-catalogue-version"].isdigit()
+    # The very next submission, with no pause: the replica caught up before it was judged.
+    member = await dx.post("/api/v1/submissions", json=pilot_submission("P79"))
+    assert member.status_code == 202, member.text
+    narrowed = await dx.put("/api/v1/populations/pilot-ryw", json={"members": ["P01"]})
+    assert narrowed.status_code == 200
+    again = await dx.post("/api/v1/submissions", json=pilot_submission("P79"))
+    assert again.status_code == 422, again.text
+
+
+async def test_editing_agencies_announces_no_unchanged_indicator(dx: httpx.AsyncClient) -> None:
+    """A storm of agency edits (contacts) moves no indicator: each edit is one event."""
+    agency = (await dx.get("/api/v1/agencies/P01")).json()
+    editable = {k: v for k, v in agency.items() if k not in ("code", "predecessors")}
+    for n in range(5):
+        edited = {**editable, "contacts": [{"email": f"so{n}@hanoi.gov.vn", "name": "Sở"}]}
+        assert (await dx.put("/api/v1/agencies/P01", json=edited)).status_code == 200
+    runtime = runtime_of(dx, "indicators")
+    table = runtime.outbox.table
+    async with runtime.db.read() as session:
+        newest = await session.scalars(
+            select(table.c.envelope).order_by(table.c.id.desc()).limit(6)
+        )
+        recent = [Envelope.from_bytes(raw) for raw in newest]
+    assert [e.type for e in recent[:5]] == ["catalogue.agency"] * 5
+    assert recent[5].type != "catalogue.agency" or recent[5].payload["code"] != "P01"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -56,6 +57,16 @@ async def test_issued_keys_authenticate_until_revoked(client: httpx.AsyncClient)
     assert "key_hash" not in listed[0]
     assert (await client.delete(f"/api/v1/keys/{key_id}")).status_code == 204
     assert (await client.get("/api/v1/keys", headers=as_reader)).status_code == 401
+
+
+async def test_the_bootstrap_token_is_revoked_for_good(client: httpx.AsyncClient) -> None:
+    admin = {"Authorization": f"Bearer {await issue(client, role='admin')}"}
+    assert (await client.delete("/api/v1/keys/bootstrap")).status_code == 204
+    refused = await client.get("/api/v1/keys")
+    assert refused.status_code == 401
+    assert "revoked" in refused.json()["detail"]
+    listed = (await client.get("/api/v1/keys", headers=admin)).json()
+    assert {(k["key_id"], k["revoked"]) for k in listed} >= {("bootstrap", True)}
 
 
 async def test_readers_cannot_write(client: httpx.AsyncClient) -> None:
@@ -120,6 +131,17 @@ async def test_services_refuse_calls_the_gateway_did_not_sign(client: httpx.Asyn
         )
         tampered["x-dx-principal"] = "admin;;r"
         assert (await direct.get("/api/v1/agencies", headers=tampered)).status_code == 401
+        signed = sign_request(
+            "test-internal-secret",
+            method="GET",
+            target="/api/v1/agencies",
+            principal=Principal(Role.READER, "r"),
+            body=b"",
+        )
+        assert (await direct.get("/api/v1/agencies", headers=signed)).status_code == 200
+        replayed = await direct.get("/api/v1/agencies", headers=signed)
+        assert replayed.status_code == 401
+        assert "replay" in replayed.json()["detail"]
         assert (await direct.get("/api/v1/no-such-thing")).status_code == 401
         for public in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
             assert (await direct.get(public)).status_code == 200, public
@@ -180,9 +202,47 @@ async def test_merged_openapi_is_public_and_lists_every_service(client: httpx.As
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
 
 
+async def test_the_indicator_endpoints_are_typed(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/api/v1/openapi.json")).json()
+
+    def answer(path: str, method: str = "get") -> dict[str, Any]:
+        found: dict[str, Any] = document["paths"][path][method]["responses"]["200"]["content"]
+        schema: dict[str, Any] = found["application/json"]["schema"]
+        return schema
+
+    indicator = {"$ref": "#/components/schemas/Indicator"}
+    assert answer("/api/v1/indicators")["items"] == indicator
+    assert answer("/api/v1/indicators/{code}") == indicator
+    assert answer("/api/v1/indicators/{code}", "put") == indicator
+    fields = document["components"]["schemas"]["Indicator"]["properties"]
+    assert {"code", "name_vi", "name_en", "targets", "reporting", "population"} <= set(fields)
+
+
 async def test_operations_endpoints(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json()["status"] == "ok"
     ready = await client.get("/readyz")
     assert ready.status_code == 200, ready.text
     metrics = await client.get("/metrics")
     assert "dx_http_requests_total" in metrics.text
+
+
+async def test_not_ready_on_a_full_disk(client: httpx.AsyncClient) -> None:
+    settings = client.app.state.services["ingest"].state.runtime.settings  # type: ignore[attr-defined]
+    free = settings.min_free_disk_bytes
+    settings.min_free_disk_bytes = 2**62  # more than any disk has free: the disk is "full"
+    try:
+        ready = await client.get("/readyz")
+    finally:
+        settings.min_free_disk_bytes = free
+    assert ready.status_code == 503
+    assert "bytes free on the disk" in ready.json()["checks"]["ingest"]
+    assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_no_key_for_an_agency_the_catalogue_does_not_know(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/keys", json={"role": "agency", "agency": "P999", "label": "typo"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == ["agency"]
+    assert await issue(client, role="agency", agency="P01")

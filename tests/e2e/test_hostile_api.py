@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,8 +40,14 @@ from schemathesis.core.result import Ok
 from schemathesis.errors import FailureGroup
 from schemathesis.python import asgi
 
+from libs.common.settings import Settings
 from services import platform
-from tests.support.platform import ADMIN_TOKEN, embedded_settings, forwarded_to_services
+from tests.support.platform import (
+    ADMIN_TOKEN,
+    embedded_settings,
+    forwarded_to_services,
+    postgres_settings,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -92,9 +99,39 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    config = embedded_settings(tmp_path_factory.mktemp("hostile"), rate_limit_per_minute=0)
+def hostile_settings(request: pytest.FixtureRequest, data_dir: Path) -> Settings:
+    """The embedded default (SQLite, in-process bus), or the cluster's stores: PostgreSQL and a
+    Kafka-protocol broker (where a NUL in text once made 500s)."""
+    if request.param == "sqlite":
+        return embedded_settings(data_dir, rate_limit_per_minute=0)
+    prefix = request.getfixturevalue("schema_prefix")
+    return postgres_settings(
+        data_dir,
+        url=request.getfixturevalue("postgres_url"),
+        schema_prefix=f"{prefix}_hostile_",
+        rate_limit_per_minute=0,
+        bus="kafka",
+        kafka_bootstrap=request.getfixturevalue("kafka_bootstrap"),
+        kafka_idempotence=False,
+        kafka_partitions=1,
+    )
+
+
+def wait_for_catalogue(client: asgi.ASGIClient, admin: dict[str, str]) -> None:
+    """Until ingest's replica has the catalogue (over a broker it arrives after start-up)."""
+    body = {"submission_id": "hostile-probe", "agency": AGENCY, "period": "2023-S1"}
+    body["values"] = [{"indicator": "KH2023-01", "value": True}]  # type: ignore[assignment]
+    deadline = time.monotonic() + 60
+    while client.post("/api/v1/submissions", json=body, headers=admin).status_code == 503:
+        assert time.monotonic() < deadline, "ingest never received the catalogue"
+        time.sleep(0.2)
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres-kafka", marks=pytest.mark.integration)]
+)
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    config = hostile_settings(request, tmp_path_factory.mktemp("hostile"))
     platform.migrate(config)
     app = platform.embedded_app(config)
     try:
@@ -104,6 +141,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         assert len(operations) == len(results), "the API document has broken operations"
         with asgi.get_client(schema.app) as client:
             admin = bearer(ADMIN_TOKEN)
+            wait_for_catalogue(client, admin)
             keys = {"admin": admin}
             for role, agency in (("agency", AGENCY), ("reader", None)):
                 body = {"role": role, "agency": agency, "label": f"hostile {role}"}

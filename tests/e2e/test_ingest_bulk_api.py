@@ -64,6 +64,20 @@ async def test_a_batch_keeps_the_good_items(dx: httpx.AsyncClient) -> None:
     assert bare.json()["accepted"] == 1
 
 
+async def test_repeats_inside_one_batch_are_judged_in_order(dx: httpx.AsyncClient) -> None:
+    """One request, one transaction: the second item under an id repeats or conflicts."""
+    first = submission()
+    other_values = {**first, "values": [{"indicator": "T-BOOL", "value": False}]}
+    response = await dx.post(
+        "/api/v1/submissions/batch", json={"items": [first, first, other_values]}
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["accepted", "duplicate", "rejected"]
+    assert results[0]["id"] == results[1]["id"]
+    assert results[2]["errors"][0]["loc"] == ["items", 2, "submission_id"]
+
+
 async def test_an_atomic_batch_is_all_or_nothing(dx: httpx.AsyncClient) -> None:
     good = submission()
     bad = submission(period="2023-S7")

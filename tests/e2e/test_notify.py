@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -181,7 +183,14 @@ async def test_reminders_are_written_as_readable_eml_files(
     assert "https://dx.gov.vn/api/v1/submissions" in content
     assert letters["stt@hue.gov.vn"]["Subject"].endswith("— Thừa Thiên Huế")
 
-    log = (await client.get("/api/v1/notifications")).json()
+    # The file is written before the sender records `sent`: wait on the state, not the file.
+    log: list[dict[str, Any]] = []
+
+    async def recorded() -> bool:
+        log[:] = (await client.get("/api/v1/notifications")).json()
+        return len(log) == 2 and all(n["status"] == "sent" for n in log)
+
+    await wait_for(recorded)
     sent = [("P01", "sent", 1, "reminder"), ("P46", "sent", 1, "reminder")]
     assert sorted((n["agency"], n["status"], n["attempts"], n["kind"]) for n in log) == sent
     assert {"id", "agency", "to", "subject", "kind", "status", "sent_at", "attempts"} <= set(log[0])
@@ -279,6 +288,11 @@ async def test_who_may_run_and_who_sees_what(client: httpx.AsyncClient) -> None:
     assert sorted(n["agency"] for n in everything) == ["P01", "P46"]
     own = (await client.get("/api/v1/notifications", headers=hue)).json()
     assert [n["agency"] for n in own] == ["P46"]
+    # Contacts are for admins only: no address, not even in the relay's last error.
+    for entry in [*everything, *own]:
+        assert (entry["to"], entry["cc"], entry["last_error"]) == (None, None, None)
+        assert "@" not in json.dumps(entry)
+    assert all(n["to"] for n in (await client.get("/api/v1/notifications")).json())
     other = await client.get("/api/v1/notifications", params={"agency": "P01"}, headers=hue)
     assert other.status_code == 403
     filtered = (await client.get("/api/v1/notifications", params={"agency": "P01"})).json()

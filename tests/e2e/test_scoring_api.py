@@ -201,7 +201,7 @@ async def test_bands_and_statuses_come_from_the_published_figures(dx: httpx.Asyn
         "B-2": ("over_half", "unassessable"),  # 30/50 = 0.6, one figure: no trend
         # 20 at 2026.0, 40 at 2026.5: the line reaches 100 at 2028.0, r = 1, not a year early.
         "B-3": ("under_half", "likely"),
-        "B-4": ("under_half", "unassessable"),  # nothing published
+        "B-4": ("no_data", "no_data"),  # nothing published
     }
     assert by_code["B-2"]["progress"] == pytest.approx(0.6)
     assert by_code["B-2"]["target"] == {"year": 2027, "op": ">", "value": 50}
@@ -281,17 +281,17 @@ def reference_kh2023() -> tuple[list[IndicatorPublished], list[AggregateValue]]:
 # 04   | 12                          | > 30   | 0.4                | under_half
 # 05   | 60.5                        | > 80   | 0.756              | over_half
 # 06   | 13                          | = 100  | 0.13               | under_half
-# 07   | none                        | = 100  | -                  | under_half
+# 07   | none                        | = 100  | -                  | no_data
 # 08   | 58                          | = 100  | 0.58               | over_half
 # 09   | 56.63                       | = 100  | 0.566              | over_half
 # 10   | 92.77                       | = 100  | 0.928              | over_half
 # 11   | 11a (primary) 90.66         | = 100  | 0.907              | over_half
 # 12   | 12a central 58.93 local 17.29 | = 30 | met / 0.576        | over_half (worse group)
-# 13   | none                        | = 100  | -                  | under_half
+# 13   | none                        | = 100  | -                  | no_data
 # 14   | 14a central 33.1 local 23.56 | = 100 | 0.331 / 0.236      | under_half
 # 15   | 18                          | > 30   | 0.6                | over_half
-# 16   | none                        | > 30   | -                  | under_half
-# 17   | none                        | > 10   | -                  | under_half
+# 16   | none                        | > 30   | -                  | no_data
+# 17   | none                        | > 10   | -                  | no_data
 # 18   | 9.2                         | > 50   | 0.184              | under_half
 # 19   | 14.96                       | > 16   | 0.935              | over_half
 # 20   | 7.5                         | > 8.5  | 0.882              | over_half
@@ -303,16 +303,17 @@ def reference_kh2023() -> tuple[list[IndicatorPublished], list[AggregateValue]]:
 # 26   | 60                          | > 30   | met                | completed
 # 27   | 3                           | > 20   | 0.15               | under_half
 # 28   | 74.63                       | > 75   | 0.995              | over_half
-# 29   | none                        | > 60   | -                  | under_half
-# 30   | none                        | > 30   | -                  | under_half
-# 31   | none                        | > 80   | -                  | under_half
+# 29   | none                        | > 60   | -                  | no_data
+# 30   | none                        | > 30   | -                  | no_data
+# 31   | none                        | > 80   | -                  | no_data
 # 32   | 63                          | > 80   | 0.788              | over_half
 # 33   | 9.2                         | > 30   | 0.307              | under_half
 # 34   | 5.37                        | > 20   | 0.269              | under_half
 # 35   | 2.3                         | > 10   | 0.23               | under_half
-# Totals: completed 2 (23, 26), over_half 15, under_half 18 — 35 goals.
-# One figure per goal is no trend: statuses are completed for 23 and 26, unassessable for the
-# rest (12a's central group is met, but its local group cannot be assessed, the worse of the two).
+# Totals: completed 2 (23, 26), over_half 15, under_half 11, no_data 7 — 35 goals.
+# One figure per goal is no trend: statuses are completed for 23 and 26, no_data for the seven
+# without a figure, unassessable for the rest (12a's central group is met, but its local group
+# cannot be assessed, the worse of the two).
 async def test_kh2023_half_year_summary_matches_the_hand_count(dx: httpx.AsyncClient) -> None:
     indicators, published = reference_kh2023()
     assert len(indicators) == 39
@@ -330,14 +331,16 @@ async def test_kh2023_half_year_summary_matches_the_hand_count(dx: httpx.AsyncCl
     )
     summary = await get(dx, "scores/summary", program="KH2023", period="2023-S1")
     assert summary["goals"] == 35
-    assert summary["bands"] == {"completed": 2, "over_half": 15, "under_half": 18}
+    # Goals with no figure at all (07, 13, 16, 17, 29, 30, 31) are no data, not under half.
+    assert summary["bands"] == {"completed": 2, "over_half": 15, "under_half": 11, "no_data": 7}
     assert summary["statuses"] == {
         "completed": 2,
         "ahead": 0,
         "likely": 0,
         "low": 0,
         "hard": 0,
-        "unassessable": 33,
+        "unassessable": 26,
+        "no_data": 7,
     }
     scores = await get(dx, "scores", program="KH2023", period="2023-S1")
     first = next(s for s in scores if s["indicator"] == "KH2023-01")
@@ -394,9 +397,10 @@ async def test_rankings_share_ranks_on_ties_and_show_the_previous_rank(
         (2, "L2", 3, 1),
         (2, "L3", 4, 2),
         (4, "L4", 1, -3),
-        (5, "L5", 5, 0),
+        (None, "L5", None, None),  # never reported: unranked, now and before
     ]
     assert [r["score"] for r in ranking] == pytest.approx([1.0, 0.75, 0.75, 0.2, 0.0])
+    assert [r["reported"] for r in ranking] == [True, True, True, True, False]  # L5: silent
     assert ranking[1]["pillar_scores"] == pytest.approx({"data": 1.0, "gov": 0.5})
     assert ranking[0]["name_vi"] == "Cơ quan L1"
     gov = await get(dx, "rankings", group="local", period="2027-S1", pillar="gov")
@@ -442,9 +446,11 @@ async def test_laggards_name_missing_late_and_off_track_reports(dx: httpx.AsyncC
         "L3": [("G-1", "off_track", "no → less than half done")],
         "L4": [("G-1", "missing", "no value for 2026-S1 (due 2026-07-15)")],
     }
-    assert found[0]["name_vi"] == "Cơ quan L2"
+    # One indicator behind each: the one that sent nothing first, then by code.
+    assert [entry["agency"] for entry in found] == ["L4", "L2", "L3"]
+    assert found[1]["name_vi"] == "Cơ quan L2"
     vietnamese = await get(dx, "laggards", period="2026-S1", program="LAG")
-    assert vietnamese[2]["reasons"][0]["detail"] == "chưa có số liệu kỳ 2026-S1 (hạn 15/07/2026)"
+    assert vietnamese[0]["reasons"][0]["detail"] == "chưa có số liệu kỳ 2026-S1 (hạn 15/07/2026)"
     assert await get(dx, "laggards", period="2998-S1", program="LAG") == []
 
 
@@ -809,8 +815,8 @@ async def test_official_assessments_are_recorded_shown_and_summarised(
     assert sum(official_summary["bands"].values()) == 0
     assert official_summary["unassessed"] == 1
     computed = await get(dx, "scores/summary", program="OFF", period="2026-S1")
-    assert computed["bands"]["under_half"] == 3
-    assert computed["statuses"]["unassessable"] == 3
+    assert computed["bands"]["no_data"] == 3
+    assert computed["statuses"]["no_data"] == 3
 
     # A person's assessment stands when the catalogue republishes its own.
     assert (

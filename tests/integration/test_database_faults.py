@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,8 +50,6 @@ ACCEPTED_AFTER_RESTORE = 12
 OUTAGE_SECONDS = 3.0
 #: The platform's gateway → service timeout: no answer may take longer, outage or not.
 ANSWER_WITHIN = 10.0
-#: Where the test's wrapper of the store's effect notes which submissions a transaction holds.
-BATCH_SUBMISSIONS = "test.batch-submissions"
 
 Body = dict[str, Any]
 Key = tuple[str, str, str]  # (indicator, agency, period)
@@ -103,27 +101,24 @@ class Outage:
     interrupted: set[str] = field(default_factory=set)
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Wrap the store's effect and finish (before the platform is built, which binds them)."""
-        store_submission = ObservationStore.store_submission
-        recompute_moved = ObservationStore.recompute_moved
+        """Wrap the store's batch effect (before the platform is built, which binds it)."""
+        store_batch = ObservationStore.store_batch
 
-        async def noting_store(
-            store: ObservationStore, session: AsyncSession, envelope: Envelope
+        async def store_then_cut(
+            store: ObservationStore, session: AsyncSession, envelopes: Sequence[Envelope]
         ) -> None:
-            await store_submission(store, session, envelope)
-            submission = SubmissionAccepted.model_validate(envelope.payload).submission
-            session.info.setdefault(BATCH_SUBMISSIONS, set()).add(submission)
-
-        async def recompute_then_cut(store: ObservationStore, session: AsyncSession) -> None:
-            await recompute_moved(store, session)  # flushes: the effect is on the server
+            await store_batch(store, session, envelopes)
+            await session.flush()  # the effect is on the server
             if self.armed and not self.cut.is_set():
-                self.interrupted = set(session.info.get(BATCH_SUBMISSIONS, ()))
+                self.interrupted = {
+                    SubmissionAccepted.model_validate(envelope.payload).submission
+                    for envelope in envelopes
+                }
                 await self.proxy.cut()  # the commit that follows cannot reach PostgreSQL
                 self.cut_at = asyncio.get_running_loop().time()
                 self.cut.set()
 
-        monkeypatch.setattr(ObservationStore, "store_submission", noting_store)
-        monkeypatch.setattr(ObservationStore, "recompute_moved", recompute_then_cut)
+        monkeypatch.setattr(ObservationStore, "store_batch", store_then_cut)
 
     async def restore(self) -> None:
         await self.proxy.restore()

@@ -13,6 +13,7 @@ from libs.common.bus.inprocess import InProcessBus
 from libs.common.bus.kafka import KafkaBus
 from libs.common.db import Database
 from libs.common.events import Envelope
+from libs.common.messaging import each
 from libs.common.settings import Settings
 from tests.support.messaging import TOPIC, Pair
 from tests.support.proxy import TcpProxy
@@ -111,7 +112,7 @@ async def test_consumer_killed_after_db_commit_before_offset_commit(
     first_bus = KafkaBus(kafka_settings(kafka_bootstrap))
     pair = Pair(pg_database, first_bus)
     await pair.create_tables()
-    real_handler = pair.inbox.handler(pg_database, TOPIC, pair.effect)
+    real_handler = pair.inbox.handler(pg_database, TOPIC, each(pair.effect))
     killed = asyncio.Event()
 
     async def dies_after_commit(batch: Sequence[Envelope]) -> None:
@@ -163,7 +164,7 @@ async def test_inprocess_restart_after_commit_before_ack_applies_once(tmp_path: 
     first_bus = InProcessBus()
     pair = Pair(db, first_bus)
     await pair.create_tables()
-    real_handler = pair.inbox.handler(db, TOPIC, pair.effect)
+    real_handler = pair.inbox.handler(db, TOPIC, each(pair.effect))
     killed = asyncio.Event()
 
     async def dies_after_commit(batch: Sequence[Envelope]) -> None:

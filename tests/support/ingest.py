@@ -78,10 +78,10 @@ def agency_events() -> list[Envelope]:
     ]
 
 
-def runtime_of(client: httpx.AsyncClient) -> ServiceRuntime:
-    """The ingest runtime behind an embedded platform's gateway client."""
+def runtime_of(client: httpx.AsyncClient, service: str = "ingest") -> ServiceRuntime:
+    """A service's runtime (ingest by default) behind an embedded platform's gateway client."""
     app = client.app  # type: ignore[attr-defined]
-    runtime: ServiceRuntime = app.state.services["ingest"].state.runtime
+    runtime: ServiceRuntime = app.state.services[service].state.runtime
     return runtime
 
 

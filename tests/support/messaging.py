@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common.bus import EventBus
 from libs.common.db import Database, new_metadata
 from libs.common.events import Envelope, EventPayload
-from libs.common.messaging import Inbox, Outbox, OutboxRelay, messaging_tables
+from libs.common.messaging import Inbox, Outbox, OutboxRelay, each, messaging_tables
 
 TOPIC = "dx.test-counted.v1"
 
@@ -63,7 +63,7 @@ class Pair:
             service="consumer",
             topic=TOPIC,
             group="dx-test-consumer",
-            handler=self.inbox.handler(self.db, TOPIC, self.effect),
+            handler=self.inbox.handler(self.db, TOPIC, each(self.effect)),
         )
 
     async def produce(self, numbers: range) -> None:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
+import uvicorn
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
@@ -73,3 +78,48 @@ def forwarded_to_services() -> float:
                 if s.name.endswith("_total") and s.labels["service"] != "gateway"
             )
     return total
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def served_platform(data_dir: Path, *, within: float = 60) -> Iterator[str]:
+    """The embedded platform as ``make run`` starts it, served by uvicorn on a loopback port.
+
+    Yields its base URL once ``/readyz`` answers 200 (the reference catalogue seeds itself).
+    """
+    port = free_port()
+    settings = embedded_settings(data_dir, port=port)
+    # Alembic runs its own event loop, which a caller's running loop (Playwright's) would block.
+    with ThreadPoolExecutor(1) as worker:
+        worker.submit(platform.migrate, settings).result()
+    app = platform.embedded_app(settings)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="platform-uvicorn", daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + within
+        while not _ready(server, base):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the embedded platform did not become ready within {within}s")
+            time.sleep(0.1)
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def _ready(server: uvicorn.Server, base: str) -> bool:
+    try:
+        return server.started and httpx.get(f"{base}/readyz", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -23,7 +23,7 @@ from services.gateway.web.formatting import (
     value_cell,
 )
 from services.gateway.web.indicator_page import counting_values
-from services.gateway.web.labels import AGENCY_KINDS, Lang, named, text
+from services.gateway.web.labels import AGENCY_KINDS, Lang, assessment, named, text
 from services.gateway.web.overview import published_periods
 from services.gateway.web.page import Choice, Fact, Page, name_of, not_found
 from services.gateway.web.rankings import ranking_table, reasons_table
@@ -177,14 +177,15 @@ async def agency_page(
     if mine:
         entry = mine[0]
         rank, previous = as_int(entry.get("rank")), as_int(entry.get("previous_rank"))
+        # Unranked when it reported nothing (the scoring service's rule, scoring.md §6).
+        position = (
+            f"{rank}/{len(ranked)} · {text('score', lang)} "
+            f"{score_number(entry.get('score'), lang)} · {rank_change(rank, previous, lang)[0]}"
+            if rank is not None
+            else f"{DASH}/{len(ranked)} · {assessment('no_data', lang)}"
+        )
         page.facts.append(
-            Fact(
-                text("ranking_position", lang),
-                f"{rank or DASH}/{len(ranked)} · {text('score', lang)} "
-                f"{score_number(entry.get('score'), lang)}"
-                f" · {rank_change(rank, previous, lang)[0]}",
-                href=f"/rankings?period={chosen}",
-            )
+            Fact(text("ranking_position", lang), position, href=f"/rankings?period={chosen}")
         )
     values, missing = reports_tables(expected_of(code, catalogue, members), history, chosen, lang)
     reasons = reasons_table([e for e in lagging if e.get("agency") == code], {code: agency}, lang)

@@ -27,10 +27,10 @@ Params = Mapping[str, str | int | Sequence[str] | None]
 Record = dict[str, Any]
 
 READER = Principal(Role.READER, "web-dashboard")
-# `make demo` (services/gateway/web/demo.py) marks its values' notes with this, and its submission
-# ids with the prefix; notes are read only to find the marker, never shown.
+# `dx demo` (services/demo.py) gives its values this source, and notes starting with the marker;
+# notes are read only to find the marker, never shown.
+DEMO_SOURCE = "demo"
 DEMO_MARKER = "DỮ LIỆU MẪU (make demo)"
-DEMO_PREFIX = "demo-"
 
 
 def query_target(path: str, params: Params | None = None) -> str:
@@ -178,11 +178,12 @@ async def notifications(reader: ServiceReader, agency_code: str) -> list[Record]
     return await reader.records("/api/v1/notifications", {"agency": agency_code})
 
 
+def is_synthetic(row: Record) -> bool:
+    """Whether an observation is one of ``make demo``'s synthetic values."""
+    return row.get("source") == DEMO_SOURCE or str(row.get("note") or "").startswith(DEMO_MARKER)
+
+
 async def holds_synthetic(reader: ServiceReader, period: str) -> bool:
     """Whether agencies' values for ``period`` include ``make demo``'s synthetic ones."""
     rows = await observations(reader, scope="agency", period=period)
-    return any(
-        str(row.get("note") or "").startswith(DEMO_MARKER)
-        or str(row.get("submission") or "").startswith(DEMO_PREFIX)
-        for row in rows
-    )
+    return any(is_synthetic(row) for row in rows)

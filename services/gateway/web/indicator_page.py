@@ -8,7 +8,7 @@ from datetime import date
 from libs.common.periods import ReportingPeriod, latest_counting, parse_period
 from services.gateway.web import data
 from services.gateway.web.charts import series_chart
-from services.gateway.web.data import Record, ServiceReader
+from services.gateway.web.data import DEMO_SOURCE, Record, ServiceReader, is_synthetic
 from services.gateway.web.formatting import (
     DASH,
     as_number,
@@ -26,6 +26,7 @@ from services.gateway.web.labels import (
     FREQUENCIES,
     PILLARS,
     SCOPES,
+    SOURCES,
     UNITS,
     Lang,
     assessment,
@@ -35,6 +36,7 @@ from services.gateway.web.labels import (
 )
 from services.gateway.web.overview import figure_scopes, published_periods
 from services.gateway.web.page import Choice, Fact, Page, name_of, not_found
+from services.gateway.web.province_map import province_map
 from services.gateway.web.tables import Cell, Table, text_cell
 
 
@@ -163,11 +165,28 @@ async def indicator_page(
         projected=as_number((score or {}).get("projected")),
         lang=lang,
     )
+    asked_period = parse_period(shown_period)
+    frequency = str((indicator.get("reporting") or {}).get("frequency") or "half")
+    agency_rows = [r for r in history if r.get("scope") == "agency"]
+    reported = counting_values(agency_rows, asked_period, frequency)
+    missing = {str(m) for f in current if f for m in f.get("missing") or []} - set(reported)
     page.tables = [
         _series_table(indicator, series_periods, scopes, values, lang),
         _completeness_table(scopes, current, lang),
-        _breakdown_table(indicator, history, current, names, shown_period, lang),
+        _breakdown_table(indicator, reported, missing, names, lang),
     ]
+    drawn = province_map(
+        indicator,
+        reported=reported,
+        missing=missing,
+        agencies=names,
+        period_end=asked_period.end,
+        target=target_for(indicator.get("targets") or [], asked_period.year),
+        lang=lang,
+    )
+    if drawn is not None:
+        page.province_map, map_table = drawn
+        page.tables.append(map_table)
     page.note_unavailable(reader.unavailable)
     return page
 
@@ -233,43 +252,46 @@ def _completeness_table(scopes: tuple[str, ...], figures: list[Record | None], l
 
 def _breakdown_table(
     indicator: Record,
-    history: list[Record],
-    current: list[Record | None],
+    reported: dict[str, Record],
+    missing: set[str],
     names: list[Record],
-    period: str,
     lang: Lang,
 ) -> Table:
     """Every expected agency: its value for the period and whether it came on time."""
     named_agencies = {str(a.get("code")): a for a in names}
-    frequency = str((indicator.get("reporting") or {}).get("frequency") or "half")
-    agency_rows = [r for r in history if r.get("scope") == "agency"]
-    reported = counting_values(agency_rows, parse_period(period), frequency)
-    missing = sorted({str(m) for f in current if f for m in f.get("missing") or []})
     table = Table(
         id="agencies",
         caption=text("breakdown", lang),
-        headers=[text(h, lang) for h in ("agency", "name", "value", "reported_at", "timeliness")],
+        headers=[
+            text(h, lang)
+            for h in ("agency", "name", "value", "reported_at", "timeliness", "source")
+        ],
         empty=text("no_data", lang),
     )
     unit = indicator.get("unit")
     for code in sorted(reported):
         row = reported[code]
         late = bool(row.get("late"))
+        source = DEMO_SOURCE if is_synthetic(row) else str(row.get("source") or "")
         table.add(
             text_cell(code, href=f"/agencies/{code}"),
             text_cell(name_of(named_agencies.get(code), lang, fallback=code)),
             value_cell(row.get("value"), unit, lang),
             Cell(show_date(row.get("reported_at"), lang), raw=str(row.get("reported_at") or "")),
             Cell(text("late" if late else "on_time", lang), badge="late" if late else "on_time"),
+            Cell(
+                named(SOURCES, source, lang),
+                raw=source,
+                badge="synthetic" if source == DEMO_SOURCE else None,
+            ),
         )
-    for code in missing:
-        if code in reported:
-            continue
+    for code in sorted(missing):
         table.add(
             text_cell(code, href=f"/agencies/{code}"),
             text_cell(name_of(named_agencies.get(code), lang, fallback=code)),
             value_cell(None, unit, lang),
             Cell(DASH, raw=""),
             Cell(text("not_reported", lang), badge="missing"),
+            Cell(""),
         )
     return table

@@ -18,9 +18,11 @@ ASSESSMENTS: dict[str, tuple[str, str, str]] = {
     "unassessable": ("Khó đánh giá", "Hard to assess", "?"),
     "over_half": ("Đã thực hiện trên 50%", "More than half done", "◕"),
     "under_half": ("Đã thực hiện dưới 50%", "Less than half done", "◔"),
+    # Scoring's own band and status for a goal with no value at all (docs/scoring.md §2).
+    "no_data": ("Chưa có số liệu", "No data", "○"),
 }
-BANDS = ("completed", "over_half", "under_half")
-STATUSES = ("completed", "ahead", "likely", "low", "hard", "unassessable")
+BANDS = ("completed", "over_half", "under_half", "no_data")
+STATUSES = ("completed", "ahead", "likely", "low", "hard", "unassessable", "no_data")
 
 PILLARS: dict[str, tuple[str, str]] = {
     "data": ("Dữ liệu số", "Digital data"),
@@ -41,6 +43,15 @@ REASONS: dict[str, tuple[str, str]] = {
     "missing": ("Chưa báo cáo", "Not reported"),
     "late": ("Báo cáo muộn", "Reported late"),
     "off_track": ("Chậm tiến độ", "Off track"),
+}
+
+# How a value reached the platform (the observation's `source`).
+SOURCES: dict[str, tuple[str, str]] = {
+    "api": ("API", "API"),
+    "batch": ("API (lô)", "API (batch)"),
+    "upload": ("Tệp tải lên", "Uploaded file"),
+    "import": ("Nhập tập trung", "Bulk import"),
+    "demo": ("DỮ LIỆU MẪU (make demo)", "SYNTHETIC DEMO DATA (make demo)"),
 }
 
 AGGREGATIONS: dict[str, tuple[str, str]] = {
@@ -111,7 +122,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "name": ("Tên", "Name"),
     "scope": ("Phạm vi", "Scope"),
     "value": ("Kết quả", "Result"),
-    "target": ("Mục tiêu", "Target"),
+    # Not "Mục tiêu" alone: that is the goal's column, and a CSV's headers must be distinct.
+    "target": ("Giá trị mục tiêu", "Target"),
     "progress": ("Tiến độ", "Progress"),
     "band": ("Mức độ thực hiện", "Completion band"),
     "status": ("Khả năng hoàn thành", "Likelihood"),
@@ -155,6 +167,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "on_time": ("Đúng hạn", "On time"),
     "late": ("Muộn", "Late"),
     "not_reported": ("Chưa báo cáo", "Not reported"),
+    "not_expected": ("Không phải báo cáo", "Not expected to report"),
+    "province_map": ("Bản đồ các tỉnh, thành phố", "Map of the provinces"),
+    "map_class": ("Nhóm trên bản đồ", "Map class"),
+    "map_hint": (
+        "Mỗi ô là một tỉnh, thành phố, đặt theo vị trí gần đúng của tỉnh lỵ (bản đồ lưới ô); "
+        "ô viền đứt là tỉnh đã sáp nhập, mang màu của tỉnh tiếp nhận. Số liệu ở bảng dưới.",
+        "Each square is a province, placed by the approximate position of its capital (a tile "
+        "grid map); a dashed square is a merged province, in the colour of the one it joined. "
+        "The figures are in the table below.",
+    ),
     "yes": ("Có", "Yes"),
     "no": ("Không", "No"),
     "rankings": ("Xếp hạng chuyển đổi số", "Digital transformation rankings"),

@@ -7,10 +7,13 @@ adds later (a contact, a note) cannot reach a public page by accident.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.gateway.web.labels import Lang, text
 from services.gateway.web.tables import Table
+
+if TYPE_CHECKING:
+    from services.gateway.web.province_map import ProvinceMap
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Page:
     facts: list[Fact] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     chart: dict[str, Any] | None = None
+    province_map: ProvinceMap | None = None
     notices: list[str] = field(default_factory=list)
     synthetic: bool = False
     found: bool = True

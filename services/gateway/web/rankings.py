@@ -18,7 +18,7 @@ from services.gateway.web.formatting import (
     rank_change,
     score_number,
 )
-from services.gateway.web.labels import PILLARS, REASONS, SCOPES, Lang, named, text
+from services.gateway.web.labels import PILLARS, REASONS, SCOPES, Lang, assessment, named, text
 from services.gateway.web.overview import published_periods
 from services.gateway.web.page import Choice, Page, name_of
 from services.gateway.web.tables import Cell, Table, text_cell
@@ -66,16 +66,27 @@ def ranking_table(group: str, entries: list[Record], names: dict[str, Record], l
         rank, previous = as_int(entry.get("rank")), as_int(entry.get("previous_rank"))
         change, direction = rank_change(rank, previous, lang)
         pillar_scores = entry.get("pillar_scores") or {}
+        # The service leaves an agency that reported nothing unranked, after all (scoring.md §6).
+        silent = entry.get("reported") is False
+        if silent:
+            change, direction = DASH, "same"
         table.add(
             Cell(str(rank) if rank is not None else DASH, numeric=True),
             text_cell(code, href=f"/agencies/{code}"),
             text_cell(name_of(names.get(code) or entry, lang, fallback=code)),
-            _score_cell(entry.get("score"), lang),
-            *(_score_cell(pillar_scores.get(p), lang) for p in pillars),
+            _no_data_cell(lang) if silent else _score_cell(entry.get("score"), lang),
+            *(
+                _no_data_cell(lang) if silent else _score_cell(pillar_scores.get(p), lang)
+                for p in pillars
+            ),
             Cell(str(previous) if previous is not None else DASH, numeric=True),
             Cell(change, raw=str(as_int(entry.get("change")) or ""), badge=f"move-{direction}"),
         )
     return table
+
+
+def _no_data_cell(lang: Lang) -> Cell:
+    return Cell(assessment("no_data", lang), raw="", badge="no_data")
 
 
 def _score_cell(score: Any, lang: Lang) -> Cell:
@@ -127,7 +138,10 @@ def _reasons(entry: Record) -> list[Record]:
 
 
 def laggards_summary(entries: list[Record], names: dict[str, Record], lang: Lang) -> Table:
-    """One row per agency: how many reasons of each kind, most behind first."""
+    """One row per agency: how many reasons of each kind, most behind first.
+
+    In the scoring service's order (most indicators behind, then most missing: scoring.md §6).
+    """
     table = Table(
         id="laggards",
         caption=text("laggards", lang),
@@ -140,7 +154,7 @@ def laggards_summary(entries: list[Record], names: dict[str, Record], lang: Lang
         (entry, [sum(r.get("kind") == kind for r in _reasons(entry)) for kind in REASONS])
         for entry in entries
     ]
-    for entry, counts in sorted(counted, key=lambda c: (-sum(c[1]), str(c[0].get("agency")))):
+    for entry, counts in counted:
         code = str(entry.get("agency") or "")
         table.add(
             text_cell(code, href=f"/agencies/{code}"),
@@ -159,7 +173,7 @@ def reasons_table(entries: list[Record], names: dict[str, Record], lang: Lang) -
         headers=[text(h, lang) for h in ("agency", "name", "indicator", "reason", "detail")],
         empty=text("no_data", lang),
     )
-    for entry in sorted(entries, key=lambda e: str(e.get("agency"))):
+    for entry in entries:
         code = str(entry.get("agency") or "")
         for reason in _reasons(entry):
             indicator = str(reason.get("indicator") or "")

@@ -207,6 +207,20 @@ def dashboard_router(*, cache_seconds: float = 30.0) -> APIRouter:
             ),
         )
 
+    @router.get("/docs")
+    async def docs(request: Request) -> Response:
+        """Swagger UI, vendored (it works offline), on the merged ``/api/v1/openapi.json``."""
+        root = request.scope.get("root_path", "")
+        return templates.TemplateResponse(
+            request,
+            "docs.html",
+            {
+                "static": lambda name: f"{root}/static/{name}",
+                "openapi": f"{root}/api/v1/openapi.json",
+            },
+            headers=SECURITY_HEADERS,
+        )
+
     @router.get("/static/{name:path}")
     async def static(name: str) -> Response:
         """The dashboard's stylesheet, script and vendored chart library."""

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
-# Spreadsheets run cells starting with these as formulas; names come from admin-edited data.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from libs.common.csvfile import csv_document
 
 
 @dataclass(frozen=True)
@@ -23,12 +20,8 @@ class Cell:
     title: str | None = None
 
     def csv_value(self) -> str:
-        """The CSV form: machine-readable numbers, formula-safe text."""
-        if self.raw is not None:
-            return self.raw
-        if self.text.startswith(_FORMULA_START):
-            return "'" + self.text
-        return self.text
+        """The CSV form: machine-readable numbers, else the text (made formula-safe)."""
+        return self.raw if self.raw is not None else self.text
 
 
 @dataclass
@@ -41,6 +34,12 @@ class Table:
     rows: list[list[Cell]] = field(default_factory=list)
     empty: str = ""
 
+    def __post_init__(self) -> None:
+        # A CSV with two columns of one name is read wrongly by every spreadsheet and dataframe.
+        repeated = sorted({h for h in self.headers if self.headers.count(h) > 1})
+        if repeated:
+            raise ValueError(f"table {self.id}: headers {repeated} appear more than once")
+
     def add(self, *cells: Cell) -> None:
         """Append a row (as many cells as headers)."""
         if len(cells) != len(self.headers):
@@ -49,12 +48,7 @@ class Table:
 
     def csv(self) -> str:
         """The table as CSV, with a BOM so that Excel reads Vietnamese text as UTF-8."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(self.headers)
-        for row in self.rows:
-            writer.writerow(cell.csv_value() for cell in row)
-        return "\ufeff" + buffer.getvalue()
+        return csv_document(self.headers, ([c.csv_value() for c in row] for row in self.rows))
 
 
 def text_cell(value: object, *, href: str | None = None, title: str | None = None) -> Cell:

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Body, Query
+from fastapi import Body, Depends, Query
 
 from libs.common.auth import AdminDep, PrincipalDep, Role
 from libs.common.errors import NotFound, problem_responses
 from libs.common.periods import ReportingPeriod
 from libs.common.service import ReadSession, WriteSession, api_router
 from services.indicators import repository
-from services.indicators.api.deps import CatalogueDep, PartsDep, PeriodQuery, current_half
+from services.indicators.api.deps import (
+    CatalogueDep,
+    PartsDep,
+    PeriodQuery,
+    catalogue_change,
+    current_half,
+)
 from services.indicators.catalogue_cache import CatalogueView, load_view
+from services.indicators.domain.catalogue import Indicator
 from services.indicators.domain.populations import predecessors
 from services.indicators.schemas import (
     AgencyIn,
@@ -67,7 +74,7 @@ async def get_agency(code: str, catalogue: CatalogueDep, principal: PrincipalDep
     )
 
 
-@router.put("/agencies/{code}", response_model=AgencyOut)
+@router.put("/agencies/{code}", response_model=AgencyOut, dependencies=[Depends(catalogue_change)])
 async def put_agency(
     code: str, body: AgencyIn, principal: AdminDep, session: WriteSession, parts: PartsDep
 ) -> AgencyOut:
@@ -95,7 +102,9 @@ async def get_population(
     return _population_out(catalogue, name, period or current_half())
 
 
-@router.put("/populations/{name}", response_model=PopulationOut)
+@router.put(
+    "/populations/{name}", response_model=PopulationOut, dependencies=[Depends(catalogue_change)]
+)
 async def put_population(
     name: str, body: PopulationIn, principal: AdminDep, session: WriteSession, parts: PartsDep
 ) -> PopulationOut:
@@ -128,34 +137,35 @@ async def list_programs(session: ReadSession, catalogue: CatalogueDep) -> list[P
     return [ProgramOut(**p.model_dump(), indicators=counts.get(p.code, 0)) for p in programs]
 
 
-@router.get("/indicators")
+@router.get("/indicators", response_model=list[Indicator])
 async def list_indicators(
     catalogue: CatalogueDep,
     program: Annotated[str | None, Query(description="e.g. KH2023")] = None,
     pillar: Annotated[str | None, Query(description="data, gov, economy, …")] = None,
-) -> list[dict[str, Any]]:
+) -> list[Indicator]:
     """Indicators with their targets, population and reporting regime."""
     return [
-        i.model_dump(mode="json")
+        i
         for i in sorted(catalogue.indicators.values(), key=lambda i: i.code)
         if (program is None or i.program == program) and (pillar is None or i.pillar == pillar)
     ]
 
 
-@router.get("/indicators/{code}", responses=problem_responses(NotFound))
-async def get_indicator(code: str, catalogue: CatalogueDep) -> dict[str, Any]:
+@router.get("/indicators/{code}", response_model=Indicator, responses=problem_responses(NotFound))
+async def get_indicator(code: str, catalogue: CatalogueDep) -> Indicator:
     """One indicator's definition."""
-    return catalogue.indicator(code).model_dump(mode="json")
+    return catalogue.indicator(code)
 
 
-@router.put("/indicators/{code}")
+@router.put(
+    "/indicators/{code}", response_model=Indicator, dependencies=[Depends(catalogue_change)]
+)
 async def put_indicator(
     code: str,
     principal: AdminDep,
     session: WriteSession,
     parts: PartsDep,
     body: Annotated[dict[str, Any], Body()],
-) -> dict[str, Any]:
+) -> Indicator:
     """Create or replace an indicator (admin), with the fields of the reference catalogue."""
-    indicator = await parts.admin.save_indicator(session, code, body)
-    return indicator.model_dump(mode="json")
+    return await parts.admin.save_indicator(session, code, body)

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
 
 from libs.common.errors import InvalidInput, ProblemItem
+from libs.common.events import CATALOGUE_VERSION_HEADER, catalogue_version, utcnow
 from libs.common.periods import ReportingPeriod, parse_period, period_containing
 from libs.common.service import ReadSession
 from services.indicators.admin import CatalogueAdmin
@@ -39,6 +40,15 @@ async def catalogue_view(session: ReadSession, parts: PartsDep) -> CatalogueView
 
 
 CatalogueDep = Annotated[CatalogueView, Depends(catalogue_view)]
+
+
+async def catalogue_change(response: Response) -> None:
+    """Dependency of a catalogue edit: answer with the catalogue version it makes.
+
+    Taken before the edit, so every event the edit publishes occurred at or after it (see
+    ``libs.common.events.CATALOGUE_VERSION_HEADER``).
+    """
+    response.headers[CATALOGUE_VERSION_HEADER] = catalogue_version(utcnow())
 
 
 def parse_query_period(value: str | None, name: str) -> ReportingPeriod | None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated
 
 from fastapi import Query
 from fastapi.responses import Response
 
+from libs.common.csvfile import csv_document
 from libs.common.errors import InvalidInput, NotFound, ProblemItem, problem_responses
 from libs.common.events import UtcInstant
 from libs.common.periods import ReportingPeriod, parse_period
@@ -71,13 +70,9 @@ async def list_observations(
     )
     chosen = [_out(r) for r in rows if _within(r.period, start, end)][:limit]
     if format == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        for item in chosen:
-            writer.writerow(item.model_dump(mode="json"))
+        cells = (item.model_dump(mode="json") for item in chosen)
         return Response(
-            "\ufeff" + buffer.getvalue(),  # the BOM makes Excel read Vietnamese as UTF-8
+            csv_document(CSV_COLUMNS, ([row[c] for c in CSV_COLUMNS] for row in cells)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="observations.csv"'},
         )

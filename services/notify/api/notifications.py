@@ -74,10 +74,14 @@ async def list_notifications(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[Notification]:
-    """The delivery log, newest first; an agency key sees only its own agency's letters."""
+    """The delivery log, newest first; an agency key sees only its own agency's letters.
+
+    Contacts are for admins only, as everywhere: other keys see no address.
+    """
     if principal.role is Role.AGENCY:
         if agency is not None:
             require_agency_access(principal, agency)
         agency = principal.agency
     rows = await repository.delivery_log(session, agency=agency, since=since, limit=limit)
-    return [Notification.of(row) for row in rows]
+    admin = principal.role is Role.ADMIN
+    return [Notification.of(row, with_contacts=admin) for row in rows]

@@ -1,4 +1,5 @@
-"""The committee's half-year band (SCORING.md §2): completed, more or less than half done."""
+"""The committee's half-year band (docs/scoring.md §2): completed, more or less than half done,
+or no data at all (a band of its own, so that silence never reads as a weak figure)."""
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -20,16 +21,18 @@ class Band(StrEnum):
     COMPLETED = "completed"
     OVER_HALF = "over_half"
     UNDER_HALF = "under_half"
+    NO_DATA = "no_data"
 
 
-# Best first, so the worse of two bands is the one with the larger index.
-_ORDER: tuple[Band, ...] = (Band.COMPLETED, Band.OVER_HALF, Band.UNDER_HALF)
+# Best first, so the worse of two bands is the one with the larger index: a missing figure is
+# at least as bad as the weakest one (a goal is never better off for not being reported).
+_ORDER: tuple[Band, ...] = (Band.COMPLETED, Band.OVER_HALF, Band.UNDER_HALF, Band.NO_DATA)
 
 
 def band_for(value: ObservedValue | None, target: Target, *, direction: Direction) -> Band:
-    """The band of the latest value in the period; no value at all is under half."""
+    """The band of the latest value in the period; no value at all is its own band, no data."""
     if value is None:
-        return Band.UNDER_HALF
+        return Band.NO_DATA
     if meets_target(value, target, direction=direction):
         return Band.COMPLETED
     if progress(value, target, direction=direction) > 0.5:
@@ -38,8 +41,8 @@ def band_for(value: ObservedValue | None, target: Target, *, direction: Directio
 
 
 def worse_band(bands: Iterable[Band]) -> Band:
-    """The worst of some bands; none at all is under half (nothing was published)."""
-    return max(bands, key=_ORDER.index, default=Band.UNDER_HALF)
+    """The worst of some bands; none at all is no data (nothing was published)."""
+    return max(bands, key=_ORDER.index, default=Band.NO_DATA)
 
 
 def group_band(

@@ -42,6 +42,8 @@ ASSESSMENT_LABELS: Final = MappingProxyType(
         "unassessable": Label(vi="Khó đánh giá", en="hard to assess"),
         "over_half": Label(vi="Đã thực hiện trên 50%", en="more than half done"),
         "under_half": Label(vi="Đã thực hiện dưới 50%", en="less than half done"),
+        # Not one of the committee's labels: ours for a goal or indicator nothing was reported for.
+        "no_data": Label(vi="Chưa có số liệu", en="no data"),
     }
 )
 
@@ -57,10 +59,11 @@ _PHRASES: Final = {
     Language.EN: {
         "of": "{value} of target {target}",
         "against": "{value} against target {target}",
-        "none": "no value reported",
+        "none": "no value reported for the period",
         "yes": "yes",
         "no": "no",
         "met": "latest value {latest} meets target {target}",
+        "no_data": "no value reported for any period",
         "too_few_observations": "fewer than two observations, so no trend",
         "boolean": "not yet done, and a yes/no value has no trend",
         "deadline_passed": "the {year} deadline has passed at {latest} against target {target}",
@@ -75,10 +78,11 @@ _PHRASES: Final = {
     Language.VI: {
         "of": "{value} trên mục tiêu {target}",
         "against": "{value} so với mục tiêu {target}",
-        "none": "chưa có số liệu",
+        "none": "không có số liệu của kỳ",
         "yes": "có",
         "no": "chưa",
         "met": "số liệu mới nhất {latest} đạt mục tiêu {target}",
+        "no_data": "chưa có số liệu kỳ nào",
         "too_few_observations": "chưa đủ hai kỳ số liệu để thấy xu hướng",
         "boolean": "chưa thực hiện, chỉ tiêu có/không không có xu hướng",
         "deadline_passed": "đã hết thời hạn năm {year}, đạt {latest} so với mục tiêu {target}",

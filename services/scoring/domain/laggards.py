@@ -51,6 +51,22 @@ class Laggard:
     agency: str
     reasons: tuple[LaggardReason, ...]
 
+    @property
+    def indicators(self) -> int:
+        """How many indicators it lags on, each counted once whatever its reasons."""
+        return len({reason.indicator for reason in self.reasons})
+
+    @property
+    def missing(self) -> int:
+        """How many of them it has not reported at all."""
+        return sum(reason.kind is LaggardKind.MISSING for reason in self.reasons)
+
+    def order(self) -> tuple[int, int, str]:
+        """Most behind first (docs/scoring.md §6): an indicator counts once, missing or weak
+        alike, so a report not sent weighs at least as much as a late or weak one; then the
+        most missing, then agency code."""
+        return (-self.indicators, -self.missing, self.agency)
+
 
 _DETAILS = {
     Language.EN: {
@@ -105,19 +121,20 @@ def _reasons(standing: Standing, language: Language) -> list[LaggardReason]:
 def find_laggards(
     standings: Iterable[Standing], *, language: Language = Language.EN
 ) -> list[Laggard]:
-    """Agencies with at least one reason, by agency code; reasons by indicator, then kind."""
+    """Agencies with at least one reason, most behind first; reasons by indicator, then kind."""
     by_agency: dict[str, list[LaggardReason]] = {}
     for standing in standings:
         reasons = _reasons(standing, language)
         if reasons:
             by_agency.setdefault(standing.agency, []).extend(reasons)
     kinds = list(LaggardKind)
-    return [
+    laggards = [
         Laggard(
             agency=agency,
             reasons=tuple(
                 sorted(reasons, key=lambda reason: (reason.indicator, kinds.index(reason.kind)))
             ),
         )
-        for agency, reasons in sorted(by_agency.items())
+        for agency, reasons in by_agency.items()
     ]
+    return sorted(laggards, key=Laggard.order)

@@ -40,12 +40,21 @@ def report_for(reports: Reports, period: ReportingPeriod, frequency: str) -> Rep
 
 @dataclass(frozen=True, slots=True)
 class AgencyScore:
-    """An agency's composite index for a period, per pillar and per indicator."""
+    """An agency's composite index for a period, per pillar, and per indicator it reported.
+
+    An indicator owed and not reported counts 0 in its pillar but has no attainment here, so
+    the stored index still tells an agency that reported nothing from one that reported zeros.
+    """
 
     agency: str
     index: float
     pillar_scores: dict[str, float] = field(default_factory=dict)
     attainments: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def reported(self) -> bool:
+        """Whether the agency reported a figure of some indicator its index counts."""
+        return bool(self.attainments)
 
 
 def debtors(indicators: Iterable[Indicator], period: ReportingPeriod) -> set[str]:
@@ -81,15 +90,18 @@ def score_agencies(
         own = reports.get(agency, {})
         by_pillar: dict[str, dict[str, float]] = {}
         weights: dict[str, dict[str, float]] = {}
+        reported: set[str] = set()
         for indicator, target, owing in counted:
             if agency not in owing:
                 continue
             report = report_for(own.get(indicator.code, {}), period, indicator.frequency)
             value = None if report is None else report.value
+            if value is not None:
+                reported.add(indicator.code)
             score = attainment(value, target, direction=indicator.direction)
             by_pillar.setdefault(indicator.pillar, {})[indicator.code] = score
             weights.setdefault(indicator.pillar, {})[indicator.code] = indicator.weight
-        scores[agency] = _composite(agency, by_pillar, weights, pillar_weights)
+        scores[agency] = _composite(agency, by_pillar, weights, pillar_weights, reported)
     return scores
 
 
@@ -98,6 +110,7 @@ def _composite(
     by_pillar: Mapping[str, Mapping[str, float]],
     weights: Mapping[str, Mapping[str, float]],
     pillar_weights: Mapping[str, float] | None,
+    reported: set[str],
 ) -> AgencyScore | None:
     """The index from attainments by pillar and indicator (§6); None if no pillar counts."""
     pillars: dict[str, float] = {}
@@ -110,7 +123,12 @@ def _composite(
     index = agency_index(pillars, weights=pillar_weights)
     if index is None:
         return None
-    attainments = {code: value for scores in by_pillar.values() for code, value in scores.items()}
+    attainments = {
+        code: value
+        for scores in by_pillar.values()
+        for code, value in scores.items()
+        if code in reported
+    }
     return AgencyScore(agency, index, pillars, dict(sorted(attainments.items())))
 
 
@@ -133,12 +151,21 @@ def score_agency(
 
 
 def rank_scores(scores: Iterable[AgencyScore], *, pillar: str | None = None) -> list[RankedAgency]:
-    """Competition ranking by index, or by one pillar among the agencies scored on it."""
-    if pillar is None:
-        return rank_agencies({score.agency: score.index for score in scores})
-    return rank_agencies(
-        {s.agency: s.pillar_scores[pillar] for s in scores if pillar in s.pillar_scores}
-    )
+    """Competition ranking by index, or by one pillar among the agencies scored on it.
+
+    Agencies that reported nothing the index counts come after every agency that reported,
+    in the place after the last one (docs/scoring.md §6): silence never ranks above a figure.
+    The API shows them unranked (AgencyScore.reported tells them apart).
+    """
+    ranked = [s for s in scores if pillar is None or pillar in s.pillar_scores]
+
+    def value(score: AgencyScore) -> float:
+        return score.index if pillar is None else score.pillar_scores[pillar]
+
+    ranking = rank_agencies({s.agency: value(s) for s in ranked if s.reported})
+    after = len(ranking) + 1
+    silent = sorted((s for s in ranked if not s.reported), key=lambda s: s.agency)
+    return ranking + [RankedAgency(rank=after, agency=s.agency, score=value(s)) for s in silent]
 
 
 def laggard_standings(

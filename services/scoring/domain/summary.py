@@ -16,7 +16,7 @@ from services.scoring.domain.scorecard import ScoreCard
 from services.scoring.domain.trajectory import TrajectoryStatus
 
 # Best first, so the worse of two statuses has the larger index. No evidence at all ranks
-# last, as a missing value makes the worst band.
+# last, as a missing value makes the worst band (docs/scoring.md §7).
 STATUS_ORDER: tuple[TrajectoryStatus, ...] = (
     TrajectoryStatus.COMPLETED,
     TrajectoryStatus.AHEAD,
@@ -24,12 +24,13 @@ STATUS_ORDER: tuple[TrajectoryStatus, ...] = (
     TrajectoryStatus.LOW,
     TrajectoryStatus.HARD,
     TrajectoryStatus.UNASSESSABLE,
+    TrajectoryStatus.NO_DATA,
 )
 
 
 def worse_status(statuses: Iterable[TrajectoryStatus]) -> TrajectoryStatus:
-    """The worst of some statuses; none at all cannot be assessed."""
-    return max(statuses, key=STATUS_ORDER.index, default=TrajectoryStatus.UNASSESSABLE)
+    """The worst of some statuses; none at all is no data."""
+    return max(statuses, key=STATUS_ORDER.index, default=TrajectoryStatus.NO_DATA)
 
 
 def goal_primaries(indicators: Iterable[Indicator]) -> dict[str, Indicator]:

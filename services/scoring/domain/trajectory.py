@@ -68,12 +68,15 @@ class TrajectoryStatus(StrEnum):
     LOW = "low"
     HARD = "hard"
     UNASSESSABLE = "unassessable"
+    # Not one observation: nothing to assess (not the committee's "hard to assess").
+    NO_DATA = "no_data"
 
 
 class TrajectoryReason(StrEnum):
     """Which rule decided the status, so an explanation can say why."""
 
     MET = "met"
+    NO_DATA = "no_data"
     TOO_FEW_OBSERVATIONS = "too_few_observations"
     BOOLEAN = "boolean"
     DEADLINE_PASSED = "deadline_passed"
@@ -131,9 +134,7 @@ def assess_trajectory(
     deadline = target.year + 1.0
     series = sorted(observations, key=lambda observation: observation.time)
     if not series:
-        return Trajectory(
-            TrajectoryStatus.UNASSESSABLE, TrajectoryReason.TOO_FEW_OBSERVATIONS, deadline
-        )
+        return Trajectory(TrajectoryStatus.NO_DATA, TrajectoryReason.NO_DATA, deadline)
     latest, baseline = series[-1].value, series[0].value
     # Starts as "too few observations"; each rule below replaces what it decides.
     outcome = Trajectory(

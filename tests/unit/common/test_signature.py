@@ -10,7 +10,15 @@ import httpx
 import pytest
 from fastapi import FastAPI, File, Form, UploadFile
 
-from libs.common.auth import SIGNED_AT_HEADER, Principal, PrincipalDep, Role, sign_request
+from libs.common.auth import (
+    SIGNATURE_MAX_AGE_SECONDS,
+    SIGNED_AT_HEADER,
+    NonceWindow,
+    Principal,
+    PrincipalDep,
+    Role,
+    sign_request,
+)
 from libs.common.errors import PROBLEM_JSON, install_problem_handlers
 from libs.common.http import GatewaySignatureMiddleware
 from libs.common.settings import Settings
@@ -119,3 +127,25 @@ async def test_without_the_middleware_nothing_is_let_in() -> None:
         body, headers = form(10)
         response = await client.post("/api/v1/upload", content=body, headers=headers)
         refused(response, 401, "only calls forwarded by the gateway")
+
+
+def test_a_nonce_is_accepted_once_within_the_window() -> None:
+    nonces = NonceWindow()
+    now = time.time()
+    assert nonces.accept("a", int(now), now=now)
+    assert not nonces.accept("a", int(now), now=now + 1)
+    assert nonces.accept("b", int(now), now=now + 1)
+    # Past the signature's lifetime the nonce is forgotten (the signature has expired anyway).
+    later = now + SIGNATURE_MAX_AGE_SECONDS + 2
+    assert nonces.accept("a", int(later), now=later)
+
+
+def test_a_full_window_forgets_the_oldest_and_refuses_signatures_as_old() -> None:
+    nonces = NonceWindow(capacity=3)
+    now = time.time()
+    for n, nonce in enumerate("abc"):
+        assert nonces.accept(nonce, int(now) + n, now=now + n)
+    assert nonces.accept("d", int(now) + 3, now=now + 3)  # "a" is forgotten...
+    assert not nonces.accept("a", int(now), now=now + 3)  # ...and so refused as too old
+    assert not nonces.accept("d", int(now) + 3, now=now + 3)
+    assert len(nonces._seen) == 3

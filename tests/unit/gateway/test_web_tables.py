@@ -8,6 +8,8 @@ import io
 import pytest
 
 from services.gateway.web.cache import PageCache
+from services.gateway.web.labels import Lang
+from services.gateway.web.overview import goals_table
 from services.gateway.web.page import Page
 from services.gateway.web.tables import Cell, Table, csv_filename, find_table, text_cell
 
@@ -35,6 +37,19 @@ def test_csv_text_cannot_start_a_formula_but_numbers_stay_numbers() -> None:
 def test_a_row_must_fill_every_column() -> None:
     with pytest.raises(ValueError, match="2 cells for 3 columns"):
         sample().add(text_cell("a"), text_cell("b"))
+
+
+def test_a_table_refuses_two_columns_of_one_name() -> None:
+    with pytest.raises(ValueError, match=r"headers \['Mục tiêu'\] appear more than once"):
+        Table(id="goals", caption="", headers=["Mục tiêu", "Chỉ tiêu", "Mục tiêu"])
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_goals_csv_names_the_goal_and_the_target_apart(lang: Lang) -> None:
+    headers = goals_table(lang).headers
+    assert len(set(headers)) == len(headers)
+    if lang == "vi":
+        assert {"Mục tiêu", "Giá trị mục tiêu"} <= set(headers)
 
 
 def test_find_table_and_file_names() -> None:

@@ -130,7 +130,8 @@ def test_indicator_defaults_and_fields(catalogue: Catalogue) -> None:
     assert (first.goal, first.primary, first.goal_code) == ("KH2023-01", True, "KH2023-01")
     assert first.published[0].period == parse_period("2023-S1")
     assert first.published[0].value == 52.3
-    assert first.name_en is None
+    assert first.name_en is not None
+    assert first.name_en.startswith("Share of ministries, agencies and provinces that issued")
     national = catalogue.indicator("KH2023-07")
     assert national.value_type == "percent"  # unit percent and no value_type
     assert (national.reporting.frequency, national.reporting.due_days) == ("half", 15)
@@ -140,6 +141,13 @@ def test_indicator_defaults_and_fields(catalogue: Catalogue) -> None:
     sub = catalogue.indicator("KH2023-11b")
     assert (sub.goal_code, sub.primary, sub.aggregation) == ("KH2023-11", False, "by_group")
     assert [(v.scope, v.value) for v in sub.published] == [("central", 28), ("local", 59.89)]
+
+
+def test_every_reference_indicator_has_an_english_name(catalogue: Catalogue) -> None:
+    names = {i.code: i.name_en for i in catalogue.indicators}
+    assert len(names) == 98
+    assert all(name and name.isascii() for name in names.values()), names
+    assert len(set(names.values())) > 90  # the same measure in two programmes shares a name
 
 
 def test_indicators_without_a_goal_are_their_own_primary_goal(catalogue: Catalogue) -> None:

@@ -50,7 +50,7 @@ def test_csv_with_bom_and_vietnamese_headers(tmp_path: Path) -> None:
         '2,P01,,2023-S1,KH2023-14a,"23,56",',
     ]
     path.write_bytes("\r\n".join(lines).encode("utf-8-sig"))
-    rows = read_sheet(path.read_bytes(), LIMITS)
+    rows = read_sheet(path.read_bytes(), LIMITS).rows
     assert rows == [
         SheetRow(2, "P01", "2023-S1", "KH2023-01", "có", f"{HANOI}: đã ban hành"),
         SheetRow(4, "P01", "2023-S1", "KH2023-14a", "23,56", None),
@@ -59,13 +59,15 @@ def test_csv_with_bom_and_vietnamese_headers(tmp_path: Path) -> None:
 
 def test_csv_with_english_headers_and_semicolons_without_bom() -> None:
     data = b"agency;period;indicator;value;note\nP79;2023-S1;KH2023-14a;12.5;ok\n"
-    assert read_sheet(data, LIMITS) == [SheetRow(2, "P79", "2023-S1", "KH2023-14a", "12.5", "ok")]
+    assert read_sheet(data, LIMITS).rows == [
+        SheetRow(2, "P79", "2023-S1", "KH2023-14a", "12.5", "ok")
+    ]
 
 
 def test_csv_with_mac_line_endings() -> None:
     # Lines ended by \r alone once made the header's delimiter sniffing raise (a 500).
     data = b"agency,period,indicator,value\rP79,2023-S1,KH2023-14a,12.5\r"
-    assert read_sheet(data, LIMITS) == [SheetRow(2, "P79", "2023-S1", "KH2023-14a", "12.5")]
+    assert read_sheet(data, LIMITS).rows == [SheetRow(2, "P79", "2023-S1", "KH2023-14a", "12.5")]
 
 
 def test_decomposed_unicode_headers_match(tmp_path: Path) -> None:
@@ -73,7 +75,7 @@ def test_decomposed_unicode_headers_match(tmp_path: Path) -> None:
         unicodedata.normalize("NFD", h) for h in ("Đơn vị", "Kỳ báo cáo", "Chỉ tiêu", "Giá trị")
     ]
     data = (",".join(header) + "\nP01,2023-S1,KH2023-01,x\n").encode()
-    assert read_sheet(data, LIMITS) == [SheetRow(2, "P01", "2023-S1", "KH2023-01", "x")]
+    assert read_sheet(data, LIMITS).rows == [SheetRow(2, "P01", "2023-S1", "KH2023-01", "x")]
 
 
 def test_xlsx_with_vietnamese_headers_keeps_diacritics(tmp_path: Path) -> None:
@@ -96,7 +98,7 @@ def test_xlsx_with_vietnamese_headers_keeps_diacritics(tmp_path: Path) -> None:
             [4, "P79", None, datetime(2023, 6, 1), "KH2023-01", "Không", None],
         ],
     )
-    rows = read_sheet(data, LIMITS)
+    rows = read_sheet(data, LIMITS).rows
     assert [(r.row, r.agency, r.period, r.indicator, r.value) for r in rows] == [
         (2, "P01", "2023-S1", "KH2023-01", True),
         (3, "P01", "2023-S1", "KH2023-14a", 23.56),
@@ -115,7 +117,7 @@ def test_code_columns_win_over_name_columns(tmp_path: Path) -> None:
             [HANOI, "P01", "2023-S1", "Tỷ lệ ...", "KH2023-01", "x"],
         ],
     )
-    [row] = read_sheet(data, LIMITS)
+    [row] = read_sheet(data, LIMITS).rows
     assert (row.agency, row.indicator) == ("P01", "KH2023-01")
 
 
@@ -160,7 +162,7 @@ def test_an_xlsx_that_expands_too_far_is_refused(tmp_path: Path) -> None:
 
 def test_a_plain_xlsx_passes_the_zip_checks(tmp_path: Path) -> None:
     data = write_xlsx(tmp_path / "ok.xlsx", [["agency", "period", "indicator", "value"]])
-    assert read_sheet(data, LIMITS) == []
+    assert read_sheet(data, LIMITS).rows == []
 
 
 def test_too_many_rows() -> None:

@@ -166,3 +166,48 @@ def test_lateness(period: str, due_days: list[int], received: datetime, expected
 def test_vietnam_day_treats_naive_instants_as_utc() -> None:
     assert vietnam_day(datetime(2023, 6, 30, 18, 0)) == date(2023, 7, 1)
     assert vietnam_day(datetime(2023, 6, 30, 16, 59, tzinfo=UTC)) == date(2023, 6, 30)
+
+
+def test_validation_stops_at_the_first_value_past_the_limit() -> None:
+    submission = draft(*[("NOPE", "x")] * 10_000)
+    findings = validate(submission, CATALOGUE, Rules(today=TODAY, max_values=3))
+    assert kinds(findings)[0] == ("too_many_values", ["values"])
+    # Only the first three values were looked at (each unknown and repeated).
+    assert {f.value for f in findings if f.value is not None} == {0, 1, 2}
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("a\x00b", "U+0000"),
+        ("\x1b[31m", "U+001B"),
+        ("del\x7f", "U+007F"),
+        ("c1\x85", "U+0085"),
+        ("half \ud800", "U+D800"),
+    ],
+)
+def test_text_the_store_cannot_keep_is_refused_naming_the_field(text: str, where: str) -> None:
+    submission = Draft(
+        "P01", "2023-S1", [DraftValue("B", True, note=text), DraftValue(f"PCT{text}", 5.0)]
+    )
+    findings = validate(submission, CATALOGUE, RULES)
+    control = [f for f in findings if f.kind == "control_character"]
+    assert [f.loc() for f in control] == [["values", 0, "note"], ["values", 1, "indicator"]]
+    assert all(where in f.msg for f in control)
+    assert kinds(validate(Draft(f"P01{text}", f"2023{text}", []), CATALOGUE, RULES))[:2] == [
+        ("control_character", ["agency"]),
+        ("control_character", ["period"]),
+    ]
+
+
+def test_a_note_may_hold_tabs_and_line_breaks() -> None:
+    note = "Theo công văn số 12:\r\n\t- đã triển khai\n- đang làm"
+    submission = Draft("P01", "2023-S1", [DraftValue("B", True, note=note)])
+    assert validate(submission, CATALOGUE, RULES) == []
+
+
+@pytest.mark.parametrize("period", ["1000", "1023-S1", "1999-12"])
+def test_a_period_before_the_programme_is_refused(period: str) -> None:
+    assert kinds(validate(draft(("B", True), period=period), CATALOGUE, RULES)) == [
+        ("period_too_early", ["period"])
+    ]

@@ -71,10 +71,10 @@ def test_reminder_names_indicators_deadlines_and_the_link() -> None:
     assert "Kính gửi:" in rendered.html
 
 
-def test_overdue_and_late_items_carry_their_figures() -> None:
-    late = ChaseItem(
+def late_item(code: str) -> ChaseItem:
+    return ChaseItem(
         "P46",
-        "KH2023-02",
+        code,
         "2023-S1",
         Stage.OVERDUE,
         ItemKind.LATE,
@@ -82,12 +82,39 @@ def test_overdue_and_late_items_carry_their_figures() -> None:
         reported_on=date(2023, 7, 20),
         days_late=5,
     )
+
+
+def test_overdue_and_late_items_carry_their_figures() -> None:
+    late = late_item("KH2023-02")
     rendered = RENDERER.render(
         letter(Stage.OVERDUE, missing("KH2023-01"), late), INDICATORS, today=date(2023, 7, 25)
     )
     assert "Chưa báo cáo, quá hạn 10 ngày." in rendered.text
     assert "Đã báo cáo ngày 20/07/2023, chậm 5 ngày so với hạn." in rendered.text
-    assert "2 chỉ tiêu" in rendered.text
+    # One not received, one received late: the introduction says so, not "2 not received".
+    intro = (
+        "hệ thống chưa nhận được số liệu của Quý cơ quan đối với 1 chỉ tiêu và ghi nhận "
+        "1 chỉ tiêu được báo cáo chậm so với thời hạn"
+    )
+    assert intro in rendered.text
+    assert intro in rendered.html
+    assert "2 chỉ tiêu" not in rendered.text
+
+
+def test_a_letter_of_late_reports_only_never_says_nothing_was_received() -> None:
+    both = letter(Stage.ESCALATION, late_item("KH2023-01"), late_item("KH2023-02"))
+    rendered = RENDERER.render(both, INDICATORS, today=date(2023, 8, 1))
+    assert "chưa nhận được" not in rendered.text
+    assert "ghi nhận 2 chỉ tiêu sau của Quý cơ quan được báo cáo chậm" in rendered.text
+    assert "gửi số liệu báo cáo đúng thời hạn trong các kỳ tiếp theo" in rendered.text
+
+
+def test_a_letter_of_missing_reports_only_counts_them() -> None:
+    items = (missing("KH2023-01", Stage.ESCALATION), missing("KH2023-02", Stage.ESCALATION))
+    rendered = RENDERER.render(letter(Stage.ESCALATION, *items), INDICATORS, today=date(2023, 8, 1))
+    assert "chưa nhận được số liệu của Quý cơ quan đối với 2 chỉ tiêu sau:" in rendered.text
+    assert "được báo cáo chậm" not in rendered.text
+    assert "khẩn trương hoàn thành và gửi số liệu" in rendered.text
 
 
 def test_html_escapes_names_and_text_keeps_them() -> None:

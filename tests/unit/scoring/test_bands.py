@@ -44,7 +44,7 @@ def test_hand_checked_bands_of_the_2023_half_year_report(
 @pytest.mark.parametrize(
     ("value", "op", "goal", "direction", "expected"),
     [
-        pytest.param(None, "=", 100, UP, Band.UNDER_HALF, id="no-value"),
+        pytest.param(None, "=", 100, UP, Band.NO_DATA, id="no-value-is-no-data"),
         pytest.param(100.0, "=", 100, UP, Band.COMPLETED, id="met-exactly"),
         pytest.param(130.0, ">", 100, UP, Band.COMPLETED, id="exceeded"),
         pytest.param(30.0, ">", 30, UP, Band.OVER_HALF, id="at-strict-target-not-met"),
@@ -71,9 +71,10 @@ def test_band_for(
     ("bands", "expected"),
     [
         pytest.param([Band.COMPLETED, Band.OVER_HALF], Band.OVER_HALF, id="over-beats-completed"),
-        pytest.param([Band.UNDER_HALF, Band.COMPLETED], Band.UNDER_HALF, id="under-is-worst"),
+        pytest.param([Band.UNDER_HALF, Band.COMPLETED], Band.UNDER_HALF, id="under-is-worse"),
+        pytest.param([Band.UNDER_HALF, Band.NO_DATA], Band.NO_DATA, id="no-data-is-worst"),
         pytest.param([Band.COMPLETED], Band.COMPLETED, id="single"),
-        pytest.param([], Band.UNDER_HALF, id="nothing-published"),
+        pytest.param([], Band.NO_DATA, id="nothing-published"),
     ],
 )
 def test_worse_band(bands: list[Band], expected: Band) -> None:
@@ -90,8 +91,8 @@ def test_worse_band(bands: list[Band], expected: Band) -> None:
         # KH2023-12b '=' 60: central 23.7/60 = 0.395 under_half; local 0.929 -> under_half.
         pytest.param({"central": 23.7, "local": 55.72}, 60, Band.UNDER_HALF, id="KH2023-12b"),
         pytest.param({"central": 45, "local": 41}, 40, Band.COMPLETED, id="both-met"),
-        pytest.param({"central": 45, "local": None}, 40, Band.UNDER_HALF, id="group-missing"),
-        pytest.param({}, 40, Band.UNDER_HALF, id="no-groups"),
+        pytest.param({"central": 45, "local": None}, 40, Band.NO_DATA, id="group-missing"),
+        pytest.param({}, 40, Band.NO_DATA, id="no-groups"),
     ],
 )
 def test_group_band_takes_the_worse_group(
@@ -139,12 +140,18 @@ def test_goal_takes_the_band_of_its_primary_sub_indicator() -> None:
 
 def test_summary_counts_goals_not_sub_indicators() -> None:
     counts = count_by_band(goal_bands(MEMBERS, BANDS))
-    assert counts == {Band.COMPLETED: 1, Band.OVER_HALF: 4, Band.UNDER_HALF: 1}
+    assert counts == {Band.COMPLETED: 1, Band.OVER_HALF: 4, Band.UNDER_HALF: 1, Band.NO_DATA: 0}
     assert sum(counts.values()) == 6  # 8 indicators, 6 goals
 
 
 def test_summary_lists_every_band_even_when_empty() -> None:
-    assert count_by_band({}) == {Band.COMPLETED: 0, Band.OVER_HALF: 0, Band.UNDER_HALF: 0}
+    assert count_by_band({}) == dict.fromkeys(Band, 0)
+    assert list(count_by_band({})) == [
+        Band.COMPLETED,
+        Band.OVER_HALF,
+        Band.UNDER_HALF,
+        Band.NO_DATA,
+    ]
 
 
 @pytest.mark.parametrize(

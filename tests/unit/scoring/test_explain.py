@@ -34,6 +34,8 @@ def test_every_band_and_status_has_a_label() -> None:
         ),
         pytest.param(TrajectoryStatus.HARD, VI, "Khó hoàn thành", id="hard-vi"),
         pytest.param(TrajectoryStatus.UNASSESSABLE, VI, "Khó đánh giá", id="unassessable-vi"),
+        pytest.param(Band.NO_DATA, VI, "Chưa có số liệu", id="no-data-band-vi"),
+        pytest.param(TrajectoryStatus.NO_DATA, EN, "no data", id="no-data-status-en"),
     ],
 )
 def test_label(key: Band | TrajectoryStatus, language: Language, text: str) -> None:
@@ -116,9 +118,11 @@ def test_format_number(value: float, language: Language, text: str) -> None:
             "99.6 of target 100 → 99.6% → more than half done",
             id="no-misleading-100",
         ),
-        pytest.param(None, "=", 100, UP, EN, "no value reported → less than half done", id="none"),
         pytest.param(
-            None, "=", 100, UP, VI, "chưa có số liệu → Đã thực hiện dưới 50%", id="none-vi"
+            None, "=", 100, UP, EN, "no value reported for the period → no data", id="none"
+        ),
+        pytest.param(
+            None, "=", 100, UP, VI, "không có số liệu của kỳ → Chưa có số liệu", id="none-vi"
         ),
         pytest.param(True, "=", 100, UP, VI, "có → Hoàn thành", id="boolean-yes-vi"),
         pytest.param(False, "=", 100, UP, EN, "no → less than half done", id="boolean-no-en"),
@@ -194,12 +198,14 @@ def test_explain_band(
             id="unassessable-en",
         ),
         pytest.param(
-            [],
+            [("2023", 60)],
             2025,
             VI,
             "chưa đủ hai kỳ số liệu để thấy xu hướng → Khó đánh giá",
             id="unassessable-vi",
         ),
+        pytest.param([], 2025, VI, "chưa có số liệu kỳ nào → Chưa có số liệu", id="no-data-vi"),
+        pytest.param([], 2025, EN, "no value reported for any period → no data", id="no-data-en"),
         pytest.param(
             [("2022", 40), ("2023", 70)],
             2023,

@@ -104,7 +104,7 @@ def test_status_hard_is_off_track_even_over_half() -> None:
     )
 
 
-def test_laggards_sorted_by_agency_then_indicator_then_kind() -> None:
+def test_laggards_most_behind_first_then_indicator_then_kind() -> None:
     entries = [
         standing(False, LATE, indicator="KH2023-05"),
         standing(None, None, indicator="KH2023-04"),
@@ -112,8 +112,8 @@ def test_laggards_sorted_by_agency_then_indicator_then_kind() -> None:
         Standing("P02", "KH2023-04", "2023-S1", DUE, TARGET, Direction.INCREASE, 40.0, ON_TIME),
     ]
     found = find_laggards(entries)
-    assert [lag.agency for lag in found] == ["BTTTT", "P01"]
-    p01 = found[1]
+    assert [lag.agency for lag in found] == ["P01", "BTTTT"]  # two indicators behind, then one
+    p01 = found[0]
     assert [(reason.indicator, reason.kind) for reason in p01.reasons] == [
         ("KH2023-04", LaggardKind.MISSING),
         ("KH2023-05", LaggardKind.LATE),
@@ -144,4 +144,28 @@ def test_reasons_in_vietnamese() -> None:
                 ),
             ),
         )
+    ]
+
+
+def lagging(
+    agency: str, value: ObservedValue | None, indicator: str, *, late: bool = False
+) -> Standing:
+    reported = None if value is None else (LATE if late else ON_TIME)
+    return Standing(agency, indicator, "2023-S1", DUE, TARGET, Direction.INCREASE, value, reported)
+
+
+def test_a_silent_agency_is_never_listed_as_less_behind_than_one_that_reported() -> None:
+    codes = ("KH2023-04", "KH2023-05", "KH2023-06")
+    # P48 reported everything, late and weak: two reasons per indicator, six in all.
+    reported = [lagging("P48", 3.0, code, late=True) for code in codes]
+    # P01 sent nothing: three reasons, one per indicator; P02 sent one weak figure on time.
+    silent = [lagging("P01", None, code) for code in codes]
+    partial = [lagging("P02", 3.0, "KH2023-04"), *(lagging("P02", None, c) for c in codes[1:])]
+    found = find_laggards([*reported, *partial, *silent])
+    assert sum(len(lag.reasons) for lag in found if lag.agency == "P48") == 6
+    # Every one lags on three indicators; among equals, the most missing come first.
+    assert [(lag.agency, lag.indicators, lag.missing) for lag in found] == [
+        ("P01", 3, 3),
+        ("P02", 3, 2),
+        ("P48", 3, 0),
     ]

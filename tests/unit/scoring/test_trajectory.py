@@ -71,7 +71,7 @@ def two(first: float, second: float) -> list[tuple[str, float]]:
 # Periods '2022' and '2023' sit at 2023.0 and 2024.0; a 2025 target is due at 2026.0, so a
 # two-point line is projected two years past its last point.
 CASES = [
-    pytest.param(Case([], ">=", 80, S.UNASSESSABLE, TOO_FEW), id="no-data"),
+    pytest.param(Case([], ">=", 80, S.NO_DATA, R.NO_DATA), id="no-data"),
     pytest.param(Case([("2023", 60)], ">=", 80, S.UNASSESSABLE, TOO_FEW), id="one-point"),
     pytest.param(
         Case([("2023-S2", 60), ("2023", 70)], ">=", 80, S.UNASSESSABLE, TOO_FEW),

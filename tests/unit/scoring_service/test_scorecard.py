@@ -19,7 +19,7 @@ def figures(**by_period: float | None) -> dict[ReportingPeriod, float | None]:
 @pytest.mark.parametrize(
     ("points", "band", "status", "progress"),
     [
-        pytest.param(figures(), Band.UNDER_HALF, TrajectoryStatus.UNASSESSABLE, None, id="none"),
+        pytest.param(figures(), Band.NO_DATA, TrajectoryStatus.NO_DATA, None, id="none"),
         pytest.param(
             figures(**{"2023-S1": 85}), Band.COMPLETED, TrajectoryStatus.COMPLETED, 1.0625, id="met"
         ),
@@ -40,8 +40,8 @@ def figures(**by_period: float | None) -> dict[ReportingPeriod, float | None]:
         ),
         pytest.param(
             figures(**{"2023-S2": 85}),
-            Band.UNDER_HALF,
-            TrajectoryStatus.UNASSESSABLE,
+            Band.NO_DATA,
+            TrajectoryStatus.NO_DATA,
             None,
             id="later-figure-ignored",
         ),

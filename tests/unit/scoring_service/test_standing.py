@@ -53,9 +53,19 @@ def test_an_agency_owing_nothing_has_no_index() -> None:
     assert score_agency("BTTTT", period=S1, indicators=[NATIONAL], reports={}) is None
 
 
-def test_an_agency_that_never_reported_scores_zero() -> None:
+def test_an_agency_that_never_reported_scores_zero_and_is_known_silent() -> None:
     score = score_agency("P02", period=S1, indicators=[SHARE, MEAN], reports={})
+    assert score == AgencyScore("P02", 0.0, {"data": 0.0}, {})
+    assert score is not None
+    assert not score.reported
+
+
+def test_a_reported_zero_is_not_silence() -> None:
+    reports = {"D-1": {S1: Report(False)}}
+    score = score_agency("P02", period=S1, indicators=[SHARE, MEAN], reports=reports)
     assert score == AgencyScore("P02", 0.0, {"data": 0.0}, {"D-1": 0.0})
+    assert score is not None
+    assert score.reported
 
 
 def test_debtors_owe_index_indicators_with_a_target() -> None:
@@ -67,15 +77,35 @@ def test_debtors_owe_index_indicators_with_a_target() -> None:
 
 def test_rankings_by_index_or_pillar() -> None:
     scores = [
-        AgencyScore("P01", 0.5, {"data": 1.0, "gov": 0.0}),
-        AgencyScore("P02", 0.5, {"data": 0.0, "gov": 1.0}),
-        AgencyScore("P03", 0.2, {"data": 0.2}),
+        AgencyScore("P01", 0.5, {"data": 1.0, "gov": 0.0}, {"D-1": 1.0}),
+        AgencyScore("P02", 0.5, {"data": 0.0, "gov": 1.0}, {"G-1": 1.0}),
+        AgencyScore("P03", 0.2, {"data": 0.2}, {"D-1": 0.2}),
     ]
     assert [(r.rank, r.agency) for r in rank_scores(scores)] == [(1, "P01"), (1, "P02"), (3, "P03")]
     assert [(r.rank, r.agency) for r in rank_scores(scores, pillar="gov")] == [
         (1, "P02"),
         (2, "P01"),
     ]
+
+
+def test_agencies_that_reported_nothing_rank_after_every_one_that_reported() -> None:
+    scores = [
+        AgencyScore("P01", 0.0, {"data": 0.0}),  # silent
+        AgencyScore("P02", 0.0, {"data": 0.0}),  # silent
+        AgencyScore("P48", 0.1, {"data": 0.1}, {"D-1": 0.1}),
+        AgencyScore("P79", 0.0, {"data": 0.0}, {"D-1": 0.0}),  # reported a zero
+    ]
+    for pillar in (None, "data"):
+        ranked = rank_scores(scores, pillar=pillar)
+        assert [(r.rank, r.agency) for r in ranked] == [
+            (1, "P48"),
+            (2, "P79"),
+            (3, "P01"),
+            (3, "P02"),
+        ]
+    # Stored in that order, the API showing the silent ones unranked.
+    only_silent = rank_scores(scores[:2])
+    assert [(r.rank, r.agency, r.score) for r in only_silent] == [(1, "P01", 0.0), (1, "P02", 0.0)]
 
 
 DUE_DAY = date(2023, 7, 15)

@@ -42,7 +42,8 @@ def cards(
 def test_worse_status_puts_no_evidence_last() -> None:
     assert worse_status([Status.LIKELY, Status.HARD]) is Status.HARD
     assert worse_status([Status.COMPLETED, Status.UNASSESSABLE]) is Status.UNASSESSABLE
-    assert worse_status([]) is Status.UNASSESSABLE
+    assert worse_status([Status.UNASSESSABLE, Status.NO_DATA]) is Status.NO_DATA
+    assert worse_status([]) is Status.NO_DATA
 
 
 def test_goal_primaries_skip_goals_still_arriving() -> None:
@@ -62,13 +63,19 @@ def test_computed_summary_counts_goals_by_primary_and_worse_group() -> None:
         ("G-01", "national"): 85,  # completed against >= 80
         ("G-02a", "national"): 50,  # over half; the sub-indicator b does not count
         ("G-02b", "national"): 90,
-        ("G-03a", "central"): 85,  # completed centrally, nothing locally: under half
+        ("G-03a", "central"): 85,  # completed centrally, nothing locally: no data
     }
     summary = computed_summary(GOALS, cards(GOALS, figures))
     assert summary.goals == 3
-    assert summary.bands == {Band.COMPLETED: 1, Band.OVER_HALF: 1, Band.UNDER_HALF: 1}
+    assert summary.bands == {
+        Band.COMPLETED: 1,
+        Band.OVER_HALF: 1,
+        Band.UNDER_HALF: 0,
+        Band.NO_DATA: 1,
+    }
     assert summary.statuses[Status.COMPLETED] == 1
-    assert summary.statuses[Status.UNASSESSABLE] == 2
+    assert summary.statuses[Status.UNASSESSABLE] == 1
+    assert summary.statuses[Status.NO_DATA] == 1
 
 
 def test_official_summary_counts_labels_where_they_belong() -> None:
@@ -83,6 +90,7 @@ def test_official_summary_counts_labels_where_they_belong() -> None:
         Status.LOW: 0,
         Status.HARD: 0,
         Status.UNASSESSABLE: 0,
+        Status.NO_DATA: 0,
     }
     assert summary.unassessed == 1  # G-03 has no official label
 

@@ -25,6 +25,18 @@
   const MONTH = 31 * 24 * 3600;
   const pad = (min, max) => Math.max(2 * MONTH, (max - min) * 0.06);
 
+  // The value axis spans the figures, the target and the projection with a margin, so that a
+  // small series is not flattened against a fixed 0-100 %: from 0 (shares and counts are read
+  // from zero) to a little above the highest value, never past 100 for a percentage.
+  function fit(values, percent) {
+    const low = Math.min(...values);
+    const high = Math.max(...values);
+    const span = high - Math.min(low, 0) || Math.abs(high) || 1;
+    const bottom = low >= 0 ? 0 : low - span * 0.15;
+    const top = percent ? Math.min(high + span * 0.15, 100) : high + span * 0.15;
+    return [bottom, top > bottom ? top : bottom + 1];
+  }
+
   function draw(holder) {
     const source = document.getElementById(holder.dataset.chart);
     if (!source || typeof uPlot === "undefined") return;
@@ -46,7 +58,8 @@
     }
     const width = () => Math.max(320, Math.min(holder.clientWidth || 900, 1100));
     const values = chart.series.flatMap((s) => s.values).filter((v) => v != null);
-    const top = chart.unit === "%" ? 100 : Math.max(...values) * 1.1;
+    const range = fit(values, chart.unit === "%");
+    holder.dataset.range = range.join(" "); // the value axis drawn, readable without the canvas
     const plot = new uPlot(
       {
         width: width(),
@@ -55,7 +68,7 @@
         scales: {
           // Padding keeps the first and last points (often the only ones) off the frame.
           x: { time: false, range: (u, min, max) => [min - pad(min, max), max + pad(min, max)] },
-          y: { range: [0, top || 1] },
+          y: { range },
         },
         axes: [
           { splits: () => chart.x, values: (u, splits) => splits.map((x) => labelOf.get(x) || "") },
