@@ -729,6 +729,25 @@ async def test_marks_wait_for_a_rescorer_that_stopped(dx: httpx.AsyncClient) -> 
     assert [e["band"] for e in await score_events(dx, "K-1")] == ["completed"]
 
 
+async def test_one_replica_runs_the_rescorer_and_another_takes_over(dx: httpx.AsyncClient) -> None:
+    await publish(dx, indicator("K-5"))  # the platform's rescorer has run a pass: it leads
+    other = Rescorer(runtime(dx), ScoringSettings())  # a second replica on the same database
+    try:
+        if runtime(dx).db.dialect == "sqlite":
+            assert await other.lease.held()  # one process's file: that process leads
+        else:
+            assert not await other.lease.held()
+            await runtime(dx).bus.publish(
+                ObservationsStored.topic, [envelope(figures("2026-S1", {"K-5": 85}))]
+            )
+            assert await other.pass_once() == 0  # not leading: leaves the marks to the leader
+            await scored(dx)  # which scores them
+            await rescorer_of(dx).stop()  # the leader goes away
+            assert await other.lease.held()
+    finally:
+        await other.stop()
+
+
 async def test_one_pass_scores_what_many_consumer_batches_marked(dx: httpx.AsyncClient) -> None:
     await scored(dx)  # the seeded catalogue
     await rescorer_of(dx).stop()  # marks now wait: the pass below is the only one
