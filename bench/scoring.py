@@ -9,6 +9,7 @@ straight into scoring's replica (setting up, not measured) and ``rescore`` — w
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import random
 import tempfile
@@ -21,6 +22,7 @@ from typing import Any
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
+from bench.servers import schemas
 from libs.common.bus.inprocess import InProcessBus
 from libs.common.db import upsert
 from libs.common.events import AggregateValue, ObservationsStored, StoredObservation, utcnow
@@ -221,21 +223,36 @@ async def incremental_cost(settings: Settings, submissions: int = 60) -> Increme
         await bus.stop()
 
 
-async def _main() -> None:
-    """``python -m bench.scoring``: the full recompute, then the cost of a submission, alone."""
-    with tempfile.TemporaryDirectory(prefix="dx-bench-scoring-") as data:
-        settings = Settings(data_dir=Path(data), log_level="WARNING")
-        result = await full_recompute(settings)
-        print(
-            f"full recompute, {result.agencies} agencies × {result.indicators} indicators × "
-            f"{PERIODS} periods: {result.values} values in {result.seconds:.2f} s, "
-            f"{result.values_per_second:,.0f} values/s"
-        )
-        cost = await incremental_cost(settings)
+async def _measure(settings: Settings) -> None:
+    result = await full_recompute(settings)
+    print(
+        f"full recompute, {result.agencies} agencies × {result.indicators} indicators × "
+        f"{PERIODS} periods: {result.values} values in {result.seconds:.2f} s, "
+        f"{result.values_per_second:,.0f} values/s"
+    )
+    cost = await incremental_cost(settings)
     print(
         f"{cost.submissions} single-value submissions at {INCREMENTAL_RATE:.0f}/s: scoring's CPU "
         f"{cost.cpu_ms_per_submission:.1f} ms per submission, {cost.passes} rescorer passes"
     )
+
+
+async def _main() -> None:
+    """``python -m bench.scoring [--postgres URL]``: the full recompute, then the cost of a
+    submission, alone (on a throw-away SQLite directory, or schemas of its own)."""
+    parser = argparse.ArgumentParser(description=_main.__doc__)
+    parser.add_argument("--postgres", help="postgresql+asyncpg://… instead of SQLite")
+    args = parser.parse_args()
+    if args.postgres:
+        async with schemas(args.postgres, "scoring") as prefix:
+            await _measure(
+                Settings(
+                    database_url=args.postgres, database_schema_prefix=prefix, log_level="WARNING"
+                )
+            )
+        return
+    with tempfile.TemporaryDirectory(prefix="dx-bench-scoring-") as data:
+        await _measure(Settings(data_dir=Path(data), log_level="WARNING"))
 
 
 if __name__ == "__main__":

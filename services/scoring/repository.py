@@ -394,7 +394,7 @@ async def indices(
     )
     query = _filtered(query, (AgencyIndexRow.period, period), (AgencyIndexRow.agency, agencies))
     return {
-        agency: AgencyScore(agency, score, dict(pillars), dict(attained or {}))
+        agency: AgencyScore(agency, score, dict(pillars), dict(attained))
         for agency, score, pillars, attained in await _rows(session, query)
     }
 

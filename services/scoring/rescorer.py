@@ -133,21 +133,23 @@ class Rescorer:
         return not self._stopping
 
     async def _run(self) -> None:
-        last = -self.interval
+        worked = -self.interval  # when the last pass that scored something started
         while not self._stopping:
-            # Coalesce: at most one pass per interval, whatever wakes the loop.
-            delay = last + self.interval - time.monotonic()
+            # Coalesce: at most one pass that scores per interval, whatever wakes the loop; a
+            # mark after a quiet while is scored at once.
+            delay = worked + self.interval - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
             if self._stopping:
                 break
             self._wake.clear()
-            last = time.monotonic()
+            started = time.monotonic()
             try:
-                await self.pass_once()
+                if await self.pass_once():
+                    worked = started
             except Exception:
                 log.exception("rescorer pass failed; retrying")
-                last += RETRY_SECONDS
+                worked = started + RETRY_SECONDS
             # Not wait_for: on 3.11 it swallows a cancel that lands as the wake-up is set.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.interval):

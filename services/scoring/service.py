@@ -30,7 +30,7 @@ from libs.common.events import (
 )
 from libs.common.messaging import Outbox
 from libs.common.metrics import LATENCY_BUCKETS
-from libs.common.periods import ReportingPeriod, parse_period, periods_within
+from libs.common.periods import ReportingPeriod, parse_period
 from libs.common.service import ServiceRuntime
 from services.scoring import repository
 from services.scoring.domain.calendar import affected_periods, assessment_period
@@ -211,19 +211,15 @@ async def _score_period(
     here when not given).
     """
     key, indicators = str(period), catalogue.ordered
+    stored = await repository.indices(session, key)  # every agency's: the rankings need them
     if agencies is None:
-        stored = before = await repository.indices(session, key)
         agencies = debtors(indicators, period) | set(stored)
-    else:
-        # Every agency's index, to rank: its attainments tell whether it reported at all.
-        stored = await repository.indices(session, key)
-        before = await repository.indices(session, key, agencies=agencies)
     if reports is None:
         found = await repository.reports(session, agencies=agencies, within=period, arrivals=False)
         reports = _by_agency(found)
     scores = score_agencies(sorted(agencies), period=period, indicators=indicators, reports=reports)
-    changed = [s for a, s in scores.items() if s is not None and before.get(a) != s]
-    gone = [a for a, s in scores.items() if s is None and a in before]
+    changed = [s for a, s in scores.items() if s is not None and stored.get(a) != s]
+    gone = [a for a, s in scores.items() if s is None and a in stored]
     await repository.store_indices(session, key, changed, gone, now)
     current = {a: s for a, s in stored.items() if a not in gone} | {s.agency: s for s in changed}
     await _rank(session, catalogue, period, groups, current)
@@ -466,14 +462,15 @@ class Rescored:
     changes: int
 
 
-def _reports_within(
-    by_period: Mapping[str, Sequence[tuple[str, str, Report]]], period: ReportingPeriod
+def _reports_by_agency(
+    by_period: Mapping[str, Sequence[tuple[str, str, Report]]],
 ) -> dict[str, dict[str, dict[ReportingPeriod, Report]]]:
-    """The reports that can stand for the period, by agency then indicator."""
+    """Every report, by agency then indicator then period (each period's index picks those
+    that stand for it: a few periods per indicator, cheaper than regrouping per period)."""
     found: dict[str, dict[str, dict[ReportingPeriod, Report]]] = {}
-    for within in periods_within(period):
-        made_for = parse_period(within)
-        for code, agency, report in by_period.get(within, ()):
+    for period, rows in by_period.items():
+        made_for = parse_period(period)
+        for code, agency, report in rows:
             found.setdefault(agency, {}).setdefault(code, {})[made_for] = report
     return found
 
@@ -492,6 +489,7 @@ async def rescore(
             stored = await repository.score_rows(session)
             by_period = await repository.reports_by_period(session)
         series = sorted(points)
+        reports = _reports_by_agency(by_period)
         reported = {(code, p) for p, rows in by_period.items() for code, _, _ in rows}
         periods = _touched(catalogue.indicators, reported)
         total, done, changes = len(series) + len(periods) + 1, 0, 0
@@ -519,7 +517,7 @@ async def rescore(
                     agencies=None,
                     groups=RANKING_GROUPS,
                     now=now,
-                    reports=_reports_within(by_period, period),
+                    reports=reports,
                 )
             advance()
         async with runtime.db.transaction() as session:

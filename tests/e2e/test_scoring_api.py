@@ -729,6 +729,52 @@ async def test_marks_wait_for_a_rescorer_that_stopped(dx: httpx.AsyncClient) -> 
     assert [e["band"] for e in await score_events(dx, "K-1")] == ["completed"]
 
 
+async def test_one_replica_runs_the_rescorer_and_another_takes_over(dx: httpx.AsyncClient) -> None:
+    await publish(dx, indicator("K-5"))  # the platform's rescorer has run a pass: it leads
+    other = Rescorer(runtime(dx), ScoringSettings())  # a second replica on the same database
+    try:
+        if runtime(dx).db.dialect == "sqlite":
+            assert await other.lease.held()  # one process's file: that process leads
+        else:
+            assert not await other.lease.held()
+            await runtime(dx).bus.publish(
+                ObservationsStored.topic, [envelope(figures("2026-S1", {"K-5": 85}))]
+            )
+            assert await other.pass_once() == 0  # not leading: leaves the marks to the leader
+            await scored(dx)  # which scores them
+            await rescorer_of(dx).stop()  # the leader goes away
+            assert await other.lease.held()
+    finally:
+        await other.stop()
+
+
+async def test_one_pass_scores_what_many_consumer_batches_marked(dx: httpx.AsyncClient) -> None:
+    await scored(dx)  # the seeded catalogue
+    await rescorer_of(dx).stop()  # marks now wait: the pass below is the only one
+    bus = runtime(dx).bus
+    await bus.publish(CATALOGUE_TOPIC, [envelope(indicator("K-3"))])
+    for value in range(10, 101, 10):  # ten consumer batches, one figure each
+        await bus.publish(ObservationsStored.topic, [envelope(figures("2026-S1", {"K-3": value}))])
+    async with runtime(dx).db.read() as session:
+        pending, _ = await repository.backlog(session)
+        marks = await repository.pending_marks(session, kinds=("series",), limit=10)
+    assert pending == {"indicator": 1, "series": 1}
+    assert [generation for _, generation in marks] == [9]  # marked ten times, kept once
+    rescorer = Rescorer(runtime(dx), ScoringSettings())
+    try:
+        assert await rescorer.pass_once() == 2
+    finally:
+        await rescorer.stop()  # gives the lease back
+    async with runtime(dx).db.read() as session:
+        assert await repository.backlog(session) == ({}, None)
+        stored = await repository.snapshots(session, indicators=["K-3"])
+    assert [(c.value, c.band.value) for c in stored.values()] == [(100, "completed")]
+    # Scored once: the band the ten figures ended at, not each step on the way.
+    assert [(e["previous_band"], e["band"]) for e in await score_events(dx, "K-3")] == [
+        (None, "completed")
+    ]
+
+
 async def test_a_mark_made_again_while_it_is_scored_stays_pending(dx: httpx.AsyncClient) -> None:
     await scored(dx)  # the seeded catalogue
     await rescorer_of(dx).stop()  # this test plays the rescorer
