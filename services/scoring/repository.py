@@ -314,13 +314,11 @@ async def reports_by_period(
     return found
 
 
-async def value_periods(
-    session: AsyncSession, *, indicator: str | None = None
-) -> set[tuple[str, str]]:
-    """Every (indicator, period) some agency reported, optionally of one indicator."""
+async def value_periods(session: AsyncSession, *, indicators: Names = None) -> set[tuple[str, str]]:
+    """Every (indicator, period) some agency reported, optionally of the indicators named."""
     query = select(AgencyValueRow.indicator, AgencyValueRow.period).distinct()
-    query = _filtered(query, (AgencyValueRow.indicator, indicator))
-    return {(row.indicator, row.period) for row in await _rows(session, query)}
+    query = _filtered(query, (AgencyValueRow.indicator, indicators))
+    return {(code, period) for code, period in await _rows(session, query)}
 
 
 # Snapshots: scores, agency indices, rankings.

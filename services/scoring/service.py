@@ -334,12 +334,10 @@ async def _expand_catalogue(
     await catalogue.refresh(session, indicators=indicators, agencies=agencies)
     periods = await repository.index_periods(session)
     expanded: set[Mark] = set()
-    for code in indicators:
-        if code not in catalogue.indicators:
-            continue
-        series = await repository.aggregate_points(session, [code])
-        expanded |= {("series", code, scope, "") for _, scope in series}
-        reported = await repository.value_periods(session, indicator=code)
+    if indicators:
+        series = await repository.aggregate_points(session, indicators)
+        expanded |= {("series", code, scope, "") for code, scope in series}
+        reported = await repository.value_periods(session, indicators=indicators)
         touched = {str(p) for p in _touched(catalogue.indicators, reported)}
         # An indicator's targets, weight or reporters enter every agency's index.
         expanded |= {("period", "", "", p) for p in touched | periods}
