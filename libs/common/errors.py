@@ -75,6 +75,11 @@ class ProblemError(Exception):
         self.errors = list(errors) if errors is not None else None
         self.headers = headers or {}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a worker process (reading a sheet), it crosses back whole: detail, errors
+        # and headers, not only the message Exception's own pickling keeps.
+        return (_rebuilt, (type(self), self.detail, self.errors, self.headers))
+
     def to_problem(self, instance: str | None = None) -> Problem:
         """The problem document for this error."""
         return Problem(
@@ -85,6 +90,15 @@ class ProblemError(Exception):
             instance=instance,
             **bounded(self.errors),
         )
+
+
+def _rebuilt(
+    kind: type[ProblemError],
+    detail: str,
+    errors: list[ProblemItem] | None,
+    headers: dict[str, str],
+) -> ProblemError:
+    return kind(detail, errors=errors, headers=headers)
 
 
 class Unauthorized(ProblemError):

@@ -115,6 +115,10 @@ class EventPayload(BaseModel):
         )
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
 class SubmittedValue(BaseModel):
     """One value of a submission; its text is text the stores can keep (else the event is
     refused as a whole, and dead-lettered)."""
@@ -122,8 +126,11 @@ class SubmittedValue(BaseModel):
     indicator: LineText
     value: bool | float | None
     note: NoteText | None = None
-    numerator: float | None = Field(None, description="A ratio_of_sums indicator's numerator")
-    denominator: float | None = Field(None, description="and its denominator (value is None)")
+    # Carried only by a ratio_of_sums value (its value is then None): absent otherwise.
+    numerator: float | None = Field(
+        None, description="A ratio_of_sums indicator's numerator", exclude_if=_absent
+    )
+    denominator: float | None = Field(None, description="and its denominator", exclude_if=_absent)
 
 
 #: Names the one ``submission.accepted`` event of each submission (see ``accepted_event_id``).
@@ -185,8 +192,8 @@ class StoredObservation(BaseModel):
     recorded_at: datetime
     reported_at: datetime = Field(description="When the agency submitted it (timeliness)")
     late: bool = False
-    numerator: float | None = None
-    denominator: float | None = None
+    numerator: float | None = Field(None, exclude_if=_absent)  # a ratio's parts
+    denominator: float | None = Field(None, exclude_if=_absent)
 
 
 class AggregateValue(BaseModel):

@@ -29,6 +29,7 @@ from services.ingest.schemas import (
     UploadReport,
 )
 from services.ingest.settings import IngestSettings
+from services.ingest.sheets import SheetReader
 
 router = api_router(tags=["submissions"])
 
@@ -72,6 +73,14 @@ async def catalogue_seen(request: Request) -> datetime | None:
 
 
 SeenDep = Annotated[datetime | None, Depends(catalogue_seen)]
+
+
+async def reader_of(request: Request) -> SheetReader:
+    reader: SheetReader = request.app.state.sheet_reader
+    return reader
+
+
+ReaderDep = Annotated[SheetReader, Depends(reader_of)]
 
 
 async def submitter(principal: PrincipalDep) -> Principal:
@@ -133,6 +142,7 @@ async def upload(
     file: SheetFile,
     principal: SubmitterDep,
     runtime: RuntimeDep,
+    reader: ReaderDep,
     settings: SettingsDep,
     seen: SeenDep,
     atomic: AtomicQuery = False,
@@ -141,7 +151,7 @@ async def upload(
     # Read up to just past the limit: enough to refuse a larger file without holding it all.
     data = await file.read(settings.max_upload_bytes + 1)
     return await service.upload(
-        runtime, principal, data, atomic=atomic, settings=settings, at_least=seen
+        runtime, reader, principal, data, atomic=atomic, settings=settings, at_least=seen
     )
 
 

@@ -9,6 +9,7 @@ from services.ingest import handlers, reconcile, service
 from services.ingest.api import router
 from services.ingest.models import MESSAGING
 from services.ingest.settings import IngestSettings
+from services.ingest.sheets import SheetReader
 
 NAME = "ingest"
 
@@ -32,5 +33,7 @@ def build(
     app.state.ingest_settings = settings_ = ingest_settings or IngestSettings()
     app.state.committer = committer = service.committer(runtime, settings_)
     runtime.on_stop(committer.stop)
+    app.state.sheet_reader = reader = SheetReader(settings_.sheet_workers)
+    runtime.on_stop(reader.stop)
     reconcile.register(runtime, settings_)
     return app

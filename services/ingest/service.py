@@ -26,13 +26,14 @@ from libs.common.events import utcnow
 from libs.common.groupcommit import GroupCommitter
 from libs.common.service import ServiceRuntime
 from services.ingest import repository
-from services.ingest.files import FileLimits, SheetRow, read_sheet
+from services.ingest.files import FileLimits, SheetRow
 from services.ingest.intake import Pending, Stored, digest, keep, late, receipt
 from services.ingest.metrics import BATCH_SIZE, count
 from services.ingest.replica import catalogue_copy
 from services.ingest.rows import agency_codes, first_rows, group_rows
 from services.ingest.schemas import Receipt, Status, SubmissionIn, SubmissionOut, UploadReport
 from services.ingest.settings import IngestSettings
+from services.ingest.sheets import SheetReader
 from services.ingest.validation import (
     Catalogue,
     Draft,
@@ -231,6 +232,7 @@ async def find(runtime: ServiceRuntime, principal: Principal, id: str) -> Submis
 
 async def upload(
     runtime: ServiceRuntime,
+    reader: SheetReader,
     principal: Principal,
     data: bytes,
     *,
@@ -238,13 +240,13 @@ async def upload(
     settings: IngestSettings,
     at_least: datetime | None = None,
 ) -> UploadReport:
-    """Read an uploaded CSV/XLSX and submit its rows (see ``import_rows``)."""
+    """Read an uploaded CSV/XLSX/ODS (in a worker process) and submit its rows (see
+    ``import_rows``)."""
     if len(data) > settings.max_upload_bytes:
         count("rejected", "too_large")
         raise PayloadTooLarge(f"the file exceeds {settings.max_upload_bytes} bytes")
     try:
-        # openpyxl is blocking and slow: keep the event loop serving other requests.
-        sheet = await asyncio.to_thread(read_sheet, data, sheet_limits(settings))
+        sheet = await reader.read(data, sheet_limits(settings))
     except PayloadTooLarge:
         count("rejected", "too_large")
         raise

@@ -49,6 +49,9 @@ class IngestSettings(BaseSettings):
     import_chunk: int = Field(
         200, ge=1, description="Submissions per transaction of a non-atomic upload or import"
     )
+    sheet_workers: int = Field(
+        1, ge=1, le=16, description="Worker processes reading uploaded sheets (off the event loop)"
+    )
     group_commit_items: int = Field(
         256, ge=1, description="Most single submissions that share one transaction"
     )
