@@ -10,6 +10,7 @@ import pytest
 from libs.common.periods import parse_period
 from services import platform
 from services.demo import NOTE, run_demo
+from tests.support.flow import scored, settle
 from tests.support.platform import embedded_platform, embedded_settings
 
 
@@ -19,6 +20,8 @@ async def test_the_demo_fills_the_latest_scored_period_and_says_so_everywhere(
     settings = embedded_settings(tmp_path)
     async with embedded_platform(settings) as dx:
         keys_before = (await dx.get("/api/v1/keys")).json()
+        await settle(dx)  # the seeded catalogue and published figures reach scoring,
+        await scored(dx)  # which scores them: the period the demo fills is then known
 
         # The running platform's relay publishes what the demo queued in ingest's outbox.
         report = await run_demo(settings, period=None, program=None, wait_seconds=60)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime
@@ -12,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from libs.common.events import (
     CATALOGUE_TOPIC,
@@ -29,34 +28,16 @@ from libs.common.events import (
     TargetSpec,
     utcnow,
 )
-from libs.common.service import ServiceRuntime
 from services.indicators import models as indicators_models
 from services.scoring import models, repository, service
 from services.scoring.rescorer import Rescorer
 from services.scoring.settings import ScoringSettings
+from tests.support.flow import runtime, scored, settle
 from tests.support.platform import embedded_platform, embedded_settings
 
 pytestmark = pytest.mark.e2e
 
 REFERENCE = Path(indicators_models.__file__).parent / "reference" / "indicators.yaml"
-
-
-def runtime(client: httpx.AsyncClient, name: str = "scoring") -> ServiceRuntime:
-    found: ServiceRuntime = client.app.state.services[name].state.runtime  # type: ignore[attr-defined]
-    return found
-
-
-async def settle(client: httpx.AsyncClient, *, within: float = 60) -> None:
-    """Wait until the reference catalogue the platform seeds at start has reached scoring."""
-    outbox = indicators_models.MESSAGING.outbox
-    pending = select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        async with runtime(client, "indicators").db.read() as session:
-            if not await session.scalar(pending):
-                return
-        assert asyncio.get_running_loop().time() < deadline, "the seed never reached scoring"
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -73,18 +54,6 @@ async def shared(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[http
         await settle(client)
         await publish(client, indicator("B-1"), indicator("O-1", program="OFF"))
         yield client
-
-
-async def scored(client: httpx.AsyncClient, *, within: float = 30) -> None:
-    """Wait until the rescorer has scored every mark: what the events moved is then stored."""
-    marks = select(func.count()).select_from(models.RescoreMark)
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        async with runtime(client).db.read() as session:
-            if not await session.scalar(marks):
-                return
-        assert asyncio.get_running_loop().time() < deadline, "marks left unscored"
-        await asyncio.sleep(0.02)
 
 
 async def publish(client: httpx.AsyncClient, *payloads: EventPayload) -> None:

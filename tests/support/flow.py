@@ -7,6 +7,11 @@ import uuid
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
+
+from libs.common.service import ServiceRuntime
+from services.indicators import models as indicators_models
+from services.scoring import models
 
 
 async def submit(
@@ -48,3 +53,33 @@ async def wait_stored(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"submission {submission} not stored after {within}s: {status}")
         await asyncio.sleep(0.05)
+
+
+def runtime(client: httpx.AsyncClient, name: str = "scoring") -> ServiceRuntime:
+    found: ServiceRuntime = client.app.state.services[name].state.runtime  # type: ignore[attr-defined]
+    return found
+
+
+async def settle(client: httpx.AsyncClient, *, within: float = 60) -> None:
+    """Wait until the reference catalogue the platform seeds at start has reached scoring."""
+    outbox = indicators_models.MESSAGING.outbox
+    pending = select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        async with runtime(client, "indicators").db.read() as session:
+            if not await session.scalar(pending):
+                return
+        assert asyncio.get_running_loop().time() < deadline, "the seed never reached scoring"
+        await asyncio.sleep(0.05)
+
+
+async def scored(client: httpx.AsyncClient, *, within: float = 30) -> None:
+    """Wait until the rescorer has scored every mark: what the events moved is then stored."""
+    marks = select(func.count()).select_from(models.RescoreMark)
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        async with runtime(client).db.read() as session:
+            if not await session.scalar(marks):
+                return
+        assert asyncio.get_running_loop().time() < deadline, "marks left unscored"
+        await asyncio.sleep(0.02)
