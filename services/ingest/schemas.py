@@ -18,15 +18,17 @@ from pydantic import (
 
 from libs.common.errors import ProblemItem
 from services.ingest.settings import MAX_VALUES_CEILING
+from services.ingest.validation import Ratio
 
 Status = Literal["accepted", "stored", "rejected"]
 ItemStatus = Literal["accepted", "duplicate", "rejected"]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
-def _figure(value: object) -> bool | float:
+def _figure(value: object) -> bool | float | Ratio:
     # A JSON boolean stays a boolean and a number a number; "true" or "23.5" as text are type
-    # errors, never coerced, so that a client's bug does not become a stored figure.
+    # errors, never coerced, so that a client's bug does not become a stored figure. A ratio of
+    # sums comes as its two parts, {"numerator": …, "denominator": …}.
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
@@ -34,13 +36,29 @@ def _figure(value: object) -> bool | float:
             return float(value)
         except OverflowError as error:
             raise ValueError("the number is too large") from error
-    raise ValueError("a value is true, false or a number")
+    if isinstance(value, dict) and set(value) == {"numerator", "denominator"}:
+        parts = [value["numerator"], value["denominator"]]
+        if all(isinstance(p, int | float) and not isinstance(p, bool) for p in parts):
+            try:
+                return Ratio(float(parts[0]), float(parts[1]))
+            except OverflowError as error:
+                raise ValueError("the number is too large") from error
+    raise ValueError(
+        "a value is true, false, a number, or {numerator, denominator} for a ratio of sums"
+    )
 
+
+RATIO_SCHEMA = {
+    "type": "object",
+    "properties": {"numerator": {"type": "number"}, "denominator": {"type": "number"}},
+    "required": ["numerator", "denominator"],
+    "additionalProperties": False,
+}
 
 Figure = Annotated[
-    bool | float,
+    bool | float | Ratio,
     PlainValidator(_figure),
-    WithJsonSchema({"anyOf": [{"type": "boolean"}, {"type": "number"}]}),
+    WithJsonSchema({"anyOf": [{"type": "boolean"}, {"type": "number"}, RATIO_SCHEMA]}),
 ]
 
 
@@ -50,23 +68,11 @@ class ValueIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     indicator: Code = Field(examples=["KH2023-14a"])
-    value: Figure | None = Field(
-        None,
-        description="true/false for boolean_per_agency, else a number; "
-        "absent for a ratio_of_sums indicator, which takes numerator and denominator",
+    value: Figure = Field(
+        description="true/false for boolean_per_agency, a number for percent and number, and "
+        "{numerator, denominator} for a ratio_of_sums indicator (summed apart nationally)"
     )
     note: str | None = Field(None, max_length=2000)
-    numerator: float | None = Field(None, description="A ratio_of_sums indicator's numerator")
-    denominator: float | None = Field(None, description="and its denominator")
-
-    @model_validator(mode="after")
-    def _one_form(self) -> ValueIn:
-        parts = (self.numerator is not None, self.denominator is not None)
-        if self.value is None and parts != (True, True):
-            raise ValueError("give a value, or a numerator and a denominator")
-        if self.value is not None and any(parts):
-            raise ValueError("give a value, or a numerator and a denominator, not both")
-        return self
 
 
 class SubmissionIn(BaseModel):

@@ -39,7 +39,6 @@ from services.ingest.validation import (
     Draft,
     DraftValue,
     Finding,
-    Ratio,
     Rules,
     validate,
     vietnam_day,
@@ -86,16 +85,7 @@ def rules(settings: IngestSettings, now: datetime) -> Rules:
 
 def draft_of(body: SubmissionIn) -> Draft:
     """A request body as the validation rules see it."""
-    values = [
-        DraftValue(
-            v.indicator,
-            v.value
-            if v.value is not None
-            else Ratio(cast(float, v.numerator), cast(float, v.denominator)),
-            v.note,
-        )
-        for v in body.values
-    ]
+    values = [DraftValue(v.indicator, v.value, v.note) for v in body.values]
     return Draft(body.agency, body.period, values)
 
 

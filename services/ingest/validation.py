@@ -222,8 +222,8 @@ def _text_findings(value: DraftValue, index: int) -> list[Finding]:
 
 
 def _value_findings(spec: IndicatorSpec, value: object, index: int) -> list[Finding]:
-    def found(kind: str, message: str, name: str = "value") -> list[Finding]:
-        return [Finding(kind, name, message, index)]
+    def found(kind: str, message: str) -> list[Finding]:
+        return [Finding(kind, "value", message, index)]
 
     if spec.aggregation == "ratio_of_sums":
         if not isinstance(value, Ratio):
@@ -232,7 +232,7 @@ def _value_findings(spec: IndicatorSpec, value: object, index: int) -> list[Find
         return _ratio_findings(spec, value, found)
     if isinstance(value, Ratio):
         message = f"{spec.code} takes one value; numerator and denominator are for ratios"
-        return found("not_a_ratio", message, "numerator")
+        return found("not_a_ratio", message)
     if spec.value_type == "boolean_per_agency":
         if not isinstance(value, bool):
             return found("wrong_type", f"{spec.code} takes true or false, not {value!r}")
@@ -247,19 +247,19 @@ def _value_findings(spec: IndicatorSpec, value: object, index: int) -> list[Find
 
 
 def _ratio_findings(
-    spec: IndicatorSpec, ratio: Ratio, found: Callable[[str, str, str], list[Finding]]
+    spec: IndicatorSpec, ratio: Ratio, found: Callable[[str, str], list[Finding]]
 ) -> list[Finding]:
     """Both parts finite and at least 0, a denominator above 0, and for a share (a percent)
     a numerator no larger than its denominator."""
     for name in ("numerator", "denominator"):
         part = getattr(ratio, name)
         if not math.isfinite(part) or part < 0:
-            return found("out_of_range", f"{spec.code}: the {name} is a count, not {part!r}", name)
+            return found("out_of_range", f"{spec.code}: the {name} is a count, not {part!r}")
     if ratio.denominator == 0:
-        return found("out_of_range", f"{spec.code}: the denominator must be above 0", "denominator")
+        return found("out_of_range", f"{spec.code}: the denominator must be above 0")
     if spec.value_type == "percent" and ratio.numerator > ratio.denominator:
         message = f"{spec.code} is a share: the numerator is at most the denominator"
-        return found("out_of_range", message, "numerator")
+        return found("out_of_range", message)
     return []
 
 
