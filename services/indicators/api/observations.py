@@ -72,7 +72,7 @@ async def list_observations(
     if format == "csv":
         cells = (item.model_dump(mode="json") for item in chosen)
         return Response(
-            csv_document(CSV_COLUMNS, ([row[c] for c in CSV_COLUMNS] for row in cells)),
+            csv_document(CSV_COLUMNS, ([row.get(c) for c in CSV_COLUMNS] for row in cells)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="observations.csv"'},
         )
