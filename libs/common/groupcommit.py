@@ -60,6 +60,7 @@ class GroupCommitter(Generic[Item, Result]):
         self.max_items = max_items
         self.max_wait = max_wait
         self._queue: list[tuple[Item, asyncio.Future[Result]]] = []
+        self._committing: list[tuple[Item, asyncio.Future[Result]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -80,8 +81,10 @@ class GroupCommitter(Generic[Item, Result]):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        queued, self._queue = self._queue, []
-        for _, future in queued:
+        # The group cut off mid-transaction, and those still queued: their callers are told
+        # (a retry under the same submission id is answered from whatever was committed).
+        left, self._queue, self._committing = [*self._committing, *self._queue], [], []
+        for _, future in left:
             if not future.done():
                 future.set_exception(ConnectionAbortedError("the service is stopping"))
 
@@ -92,9 +95,10 @@ class GroupCommitter(Generic[Item, Result]):
             if self.max_wait and len(self._queue) < self.max_items:
                 await asyncio.sleep(self.max_wait)
             while self._queue:
-                group = self._queue[: self.max_items]
+                self._committing = self._queue[: self.max_items]
                 del self._queue[: self.max_items]
-                await self._commit(group)
+                await self._commit(self._committing)
+                self._committing = []
 
     async def _commit(self, group: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         items = [item for item, _ in group]

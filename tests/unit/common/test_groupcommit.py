@@ -137,3 +137,19 @@ async def test_a_database_out_of_reach_fails_every_caller_of_the_group(db: Datab
         await committer.stop()
     assert all(isinstance(outcome, OperationalError) for outcome in outcomes)
     assert await count(db) == 0
+
+
+async def test_callers_of_a_group_cut_off_by_stop_are_told(db: Database) -> None:
+    started = asyncio.Event()
+
+    async def slow(session: AsyncSession, names: Sequence[str]) -> list[int | Exception]:
+        started.set()
+        await asyncio.Event().wait()  # a transaction that never ends
+        return []
+
+    committer = GroupCommitter(db, slow, service="test")
+    waiting = asyncio.ensure_future(committer.submit("x"))
+    await started.wait()
+    await committer.stop()
+    with pytest.raises(ConnectionAbortedError):
+        await asyncio.wait_for(waiting, timeout=5)
