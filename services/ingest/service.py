@@ -123,7 +123,8 @@ async def load(
     while True:
         held = await copy.get(runtime.db, fresh=fresh)
         catalogue, version = held.catalogue, held.version
-        if at_least is None or (version is not None and version >= at_least):
+        behind = at_least is not None and (version is None or version < at_least)
+        if not behind:
             if set(indicators) <= catalogue.indicators.keys() and set(agencies) <= (
                 catalogue.agencies.keys()
             ):
@@ -135,9 +136,24 @@ async def load(
                 "Ingest has not received the catalogue yet; retry shortly",
                 headers={"Retry-After": "5"},
             )
-        if fresh:
+        if behind and at_least is not None:
+            # While the replica is behind, only its version is polled (two indexed reads);
+            # the catalogue is read whole once, when it has caught up.
+            await _caught_up(runtime, at_least, deadline)
+        elif fresh:
             await asyncio.sleep(CATALOGUE_POLL_SECONDS)
         fresh = True
+
+
+async def _caught_up(runtime: ServiceRuntime, at_least: datetime, deadline: float) -> None:
+    """Return once the replica has applied the catalogue up to ``at_least``, or at ``deadline``."""
+    loop = asyncio.get_running_loop()
+    while loop.time() < deadline:
+        async with runtime.db.read() as session:
+            version = await repository.catalogue_changed_at(session)
+        if version is not None and version >= at_least:
+            return
+        await asyncio.sleep(CATALOGUE_POLL_SECONDS)
 
 
 def codes(drafts: Sequence[Draft]) -> dict[str, set[str]]:
