@@ -13,7 +13,13 @@ import httpx
 import pytest
 
 from tests.support.flow import wait_stored
-from tests.support.sheets import ods_sheet, shared_strings_sheet, staff_sheet, xfd_sheet
+from tests.support.sheets import (
+    CPU_BOUND_SECONDS,
+    ods_sheet,
+    shared_strings_sheet,
+    staff_sheet,
+    xfd_sheet,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -101,7 +107,7 @@ def understated_shared_strings() -> bytes:
     [(xfd_sheet, 200), (shared_strings_sheet, 413), (understated_shared_strings, 413)],
     ids=["11KB-of-XFD-rows", "556KB-of-shared-strings", "understated-shared-strings"],
 )
-async def test_files_built_to_burn_cpu_cost_under_two_seconds(
+async def test_files_built_to_burn_cpu_cost_little_cpu(
     dx: httpx.AsyncClient, build: Any, status: int
 ) -> None:
     data: bytes = build()
@@ -109,7 +115,7 @@ async def test_files_built_to_burn_cpu_cost_under_two_seconds(
     response = await upload(dx, data)
     spent = time.process_time() - started
     assert response.status_code == status, response.text
-    assert spent < 2.0, f"{spent:.2f} s of CPU"
+    assert spent < CPU_BOUND_SECONDS, f"{spent:.2f} s of CPU"
     if status == 200:
         assert (response.json()["accepted_rows"], response.json()["errors"]) == (0, [])
     else:

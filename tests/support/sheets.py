@@ -15,6 +15,10 @@ from collections.abc import Sequence
 
 import xlsxwriter
 
+#: CPU seconds a file built to burn CPU may cost. Read naively, such files take minutes; read as
+#: ingest reads them, about a second. The bound is wide because a loaded machine slows CPU too.
+CPU_BOUND_SECONDS = 5.0
+
 HEADER = ["STT", "Mã đơn vị", "Kỳ báo cáo", "Mã chỉ tiêu", "Giá trị", "Ghi chú"]
 #: The rows under the table of a Vietnamese administrative report (row offsets from the table).
 SIGNATURES = [

@@ -30,7 +30,7 @@ async def test_a_trickling_body_is_refused_when_its_time_is_up() -> None:
     started = time.monotonic()
     with pytest.raises(RequestTimeout) as refused:
         await read_body(trickling(10_000), 1_000_000, within=0.5)
-    assert 0.5 <= time.monotonic() - started < 2
+    assert 0.5 <= time.monotonic() - started < 10  # well before the 1,000 s of trickle
     assert refused.value.status == 408
 
 
